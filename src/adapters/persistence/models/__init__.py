@@ -1,0 +1,9 @@
+"""ORM models. Importing this package registers every table on ``metadata``."""
+
+from advanced_alchemy.base import orm_registry
+
+from adapters.persistence.models import chat, identity
+
+metadata = orm_registry.metadata
+
+__all__ = ["chat", "identity", "metadata"]

@@ -1,0 +1,1 @@
+"""Chat tables: conversations, messages (filled by the chat work)."""

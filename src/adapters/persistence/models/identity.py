@@ -1,0 +1,1 @@
+"""Identity tables: users, api_keys, auth_sessions (filled by the identity work)."""

@@ -1,0 +1,42 @@
+"""One redis.asyncio client per process, with short timeouts so outages fail fast."""
+
+from __future__ import annotations
+
+import time
+
+from redis.asyncio import Redis
+
+from application.health.readiness import ComponentHealth, HealthProbe
+
+
+def create_redis(url: str, socket_timeout_s: float = 1.0) -> Redis:
+    return Redis.from_url(
+        url,
+        socket_timeout=socket_timeout_s,
+        socket_connect_timeout=socket_timeout_s,
+        health_check_interval=15,
+        retry_on_timeout=False,
+        decode_responses=False,
+    )
+
+
+class RedisProbe(HealthProbe):
+    name = "cache"
+    critical = False
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def check(self) -> ComponentHealth:
+        started = time.perf_counter()
+        try:
+            await self._redis.ping()
+        except Exception as exc:
+            return ComponentHealth(
+                "down", _ms(started), f"redis unreachable ({type(exc).__name__})"
+            )
+        return ComponentHealth("ok", _ms(started), "redis")
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)

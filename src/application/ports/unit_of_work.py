@@ -1,0 +1,48 @@
+"""The transaction boundary: one ``async with uow:`` block is one database transaction."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from types import TracebackType
+from typing import Protocol, Self
+
+from application.ports.conversations import ConversationRepository, MessageRepository
+from application.ports.identity import ApiKeyRepository, AuthSessionRepository, UserRepository
+
+
+class UnitOfWork(Protocol):
+    """Repositories sharing one transaction. Leaving the block without ``commit`` rolls back.
+
+    Errors from storage surface as ``domain.errors.Unavailable`` (database down) or
+    ``domain.errors.Conflict`` (a uniqueness rule was broken).
+    """
+
+    users: UserRepository
+    api_keys: ApiKeyRepository
+    auth_sessions: AuthSessionRepository
+    conversations: ConversationRepository
+    messages: MessageRepository
+
+    @abstractmethod
+    async def __aenter__(self) -> Self: ...
+
+    @abstractmethod
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    @abstractmethod
+    async def commit(self) -> None: ...
+
+    @abstractmethod
+    async def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Makes a fresh UnitOfWork; for work that outlives a request (generations, jobs)."""
+
+    @abstractmethod
+    def __call__(self) -> UnitOfWork: ...

@@ -1,0 +1,81 @@
+"""Domain errors: each carries a stable machine-readable ``code``.
+
+The kind of error (its base class) decides how a transport reports it; the HTTP entrypoint
+keeps the one table that maps kinds to status codes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    """Base of every expected failure; ``code`` is stable UPPER_SNAKE for clients."""
+
+    code: ClassVar[str] = "DOMAIN_ERROR"
+    title: ClassVar[str] = "Request failed"
+
+    def __init__(self, detail: str = "", *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.details = details
+
+
+class InvalidInput(DomainError):
+    code = "VALIDATION_ERROR"
+    title = "Invalid input"
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    code = "CONFLICT"
+    title = "Conflict"
+
+
+class Unauthenticated(DomainError):
+    code = "UNAUTHENTICATED"
+    title = "Authentication required"
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+    title = "Forbidden"
+
+
+class TooManyRequests(DomainError):
+    code = "RATE_LIMITED"
+    title = "Too many requests"
+
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        retry_after_s: float = 1.0,
+        limit: int | None = None,
+        remaining: int = 0,
+        reset_s: float | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail, details=details)
+        self.retry_after_s = retry_after_s
+        self.limit = limit
+        self.remaining = remaining
+        self.reset_s = reset_s if reset_s is not None else retry_after_s
+
+
+class Unavailable(DomainError):
+    """A dependency Parley needs for this request is down; retrying later may work."""
+
+    code = "SERVICE_UNAVAILABLE"
+    title = "Service unavailable"
+
+
+class UpstreamError(DomainError):
+    """The LLM provider failed in a way retrying will not fix."""
+
+    code = "UPSTREAM_ERROR"
+    title = "Upstream provider error"

@@ -1,0 +1,9 @@
+"""Sub-command groups contributed by each feature (user, chat, ...)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Attach feature command groups; each feature adds one line here."""

@@ -1,0 +1,103 @@
+"""`parley` command line: the same use cases as the API, through the same container."""
+
+from __future__ import annotations
+
+import typer
+from dishka import AsyncContainer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from entrypoints.cli import commands
+from entrypoints.cli.runtime import run_with_container, settings_or_exit
+from entrypoints.settings import Settings, describe_settings
+
+app = typer.Typer(help="Parley: self-hostable AI chat backend.", no_args_is_help=True)
+commands.register(app)
+
+
+async def _migrate(container: AsyncContainer, settings: Settings) -> str | None:
+    from adapters.persistence.migrate import current_revision, upgrade
+
+    engine = await container.get(AsyncEngine)
+    await upgrade(engine)
+    return await current_revision(engine)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (SQLite or PostgreSQL) up to the newest revision."""
+    revision = run_with_container(_migrate)
+    typer.echo(f"database at revision {revision}")
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Bind address (default PARLEY_HOST)."),
+    port: int | None = typer.Option(None, help="Bind port (default PARLEY_PORT)."),
+    workers: int | None = typer.Option(None, help="Worker processes (default PARLEY_WORKERS)."),
+    migrate_first: bool | None = typer.Option(
+        None,
+        "--migrate/--no-migrate",
+        help="Apply migrations before serving (default: on for the embedded SQLite database).",
+    ),
+) -> None:
+    """Serve the HTTP, SSE and WebSocket API with uvicorn."""
+    import uvicorn
+
+    settings = settings_or_exit()
+    if migrate_first if migrate_first is not None else not settings.uses_postgres:
+        run_with_container(_migrate)
+    uvicorn.run(
+        "entrypoints.http.asgi:app_factory",
+        factory=True,
+        host=host or settings.host,
+        port=port if port is not None else settings.port,
+        workers=workers or settings.workers,
+        log_level="warning",
+        access_log=False,
+        ws_per_message_deflate=False,
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command()
+def check() -> None:
+    """Validate the configuration and reach every dependency; non-zero exit if one is down."""
+    from application.health.readiness import CheckReadiness
+
+    async def probe(container: AsyncContainer, settings: Settings) -> bool:
+        result = await (await container.get(CheckReadiness))()
+        typer.echo(f"configuration ok (env={settings.env}, database={_redact(settings)})")
+        for name, comp in result.components.items():
+            colour = "green" if comp.status == "ok" else "red"
+            detail = f" - {comp.detail}" if comp.detail else ""
+            typer.secho(
+                f"  {name:<14} {comp.status:<9} {comp.latency_ms:>8.1f} ms{detail}", fg=colour
+            )
+        return all(c.status == "ok" for c in result.components.values())
+
+    healthy = run_with_container(probe)
+    if not healthy:
+        typer.secho("some dependencies are down", fg="red", err=True)
+        raise typer.Exit(1)
+    typer.secho("all dependencies reachable", fg="green")
+
+
+@app.command("config")
+def show_config() -> None:
+    """List every setting: environment variable, default and meaning."""
+    for name, default, desc in describe_settings():
+        typer.echo(f"{name:<40} {default:<30} {desc}")
+
+
+def _redact(settings: Settings) -> str:
+    url = settings.database_url
+    if "@" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,48 @@
+"""Run a CLI command's coroutine against the same container the API uses."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import typer
+from dishka import AsyncContainer
+
+from domain.errors import DomainError
+from entrypoints.logging import configure_logging
+from entrypoints.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+EXIT_BY_KIND = {"NOT_FOUND": 4, "CONFLICT": 5}
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        typer.secho(f"configuration error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+
+
+def run_with_container(work: Callable[[AsyncContainer, Settings], Awaitable[T]]) -> T:
+    """Build settings and container, run ``work``, close the container; map domain errors
+    to a message on stderr and a non-zero exit code."""
+    from entrypoints.ioc import create_container
+
+    settings = settings_or_exit()
+    configure_logging("warning", settings.json_logs)
+
+    async def main() -> T:
+        container = create_container(settings)
+        try:
+            return await work(container, settings)
+        finally:
+            await container.close()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as exc:
+        typer.secho(f"error: {exc.detail} ({exc.code})", fg="red", err=True)
+        raise typer.Exit(EXIT_BY_KIND.get(exc.code, 1)) from None

@@ -1,0 +1,118 @@
+"""Litestar app factory: one thin entrypoint over the use cases, wired through dishka."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from dishka import AsyncContainer, Provider
+from dishka.integrations.litestar import LitestarProvider, setup_dishka
+from litestar import Litestar, Router, get
+from litestar.config.cors import CORSConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.response import Redirect
+
+from entrypoints.http import routes
+from entrypoints.http.auth import PUBLIC, HttpAuthProvider, require_principal
+from entrypoints.http.middleware import RequestContextMiddleware, TrustedProxies
+from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.ioc import create_container
+from entrypoints.settings import Settings
+
+StartupHook = Callable[[AsyncContainer], Any]
+
+
+@get("/docs", opt=PUBLIC, include_in_schema=False)
+async def docs_redirect() -> Redirect:
+    return Redirect(path="/schema/swagger")
+
+
+def create_app(
+    settings: Settings,
+    *overrides: Provider,
+    container: AsyncContainer | None = None,
+) -> Litestar:
+    """Build the ASGI app. The container (and everything heavy) is created here, not at import."""
+    container = container or create_container(
+        settings, LitestarProvider(), HttpAuthProvider(), *overrides
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        for hook in routes.STARTUP_HOOKS:
+            await hook(container)
+        try:
+            yield
+        finally:
+            for hook in routes.SHUTDOWN_HOOKS:
+                await hook(container)
+            await container.close()
+
+    handlers: Sequence[Any] = [*routes.all_routes()]
+    if settings.docs_enabled:
+        handlers = [*handlers, docs_redirect]
+    app = Litestar(
+        route_handlers=handlers,
+        guards=[require_principal],
+        exception_handlers=EXCEPTION_HANDLERS,
+        cors_config=_cors(settings),
+        openapi_config=_openapi(settings),
+        request_max_body_size=settings.http.max_body_bytes,
+        lifespan=[lifespan],
+        debug=False,
+    )
+    setup_dishka(container, app)
+    # Outermost, so 404/405 from the router and CORS preflights get request ids too.
+    app.asgi_handler = RequestContextMiddleware(
+        app.asgi_handler,
+        proxies=TrustedProxies(settings.http.trusted_proxies),
+        hsts=settings.is_production,
+    )
+    return app
+
+
+def _cors(settings: Settings) -> CORSConfig | None:
+    if not settings.http.cors_origins:
+        return None
+    return CORSConfig(
+        allow_origins=settings.http.cors_origins,
+        allow_credentials=settings.http.cors_allow_credentials,
+        allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID", "Last-Event-ID"],
+        expose_headers=[
+            "X-Request-ID",
+            "Retry-After",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+        ],
+        max_age=600,
+    )
+
+
+def _openapi(settings: Settings) -> OpenAPIConfig | None:
+    if not settings.docs_enabled:
+        return None
+    return OpenAPIConfig(
+        title="Parley",
+        version="0.1.0",
+        description="Self-hostable AI chat backend. Errors are RFC 9457 problem+json with a "
+        "stable `code`.",
+        path="/schema",
+        openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC),
+        render_plugins=[SwaggerRenderPlugin(path="/swagger")],
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    description="Access JWT or API key (pk_...)",
+                )
+            }
+        ),
+        security=[{"bearer": []}],
+        use_handler_docstrings=True,
+    )

@@ -1,0 +1,118 @@
+"""Pure-ASGI middleware: request id, client IP, security headers, one access-log line.
+
+Written as raw ASGI (not a Litestar middleware class) because it runs on every request,
+including streaming ones, and must add nothing measurable to the hot path.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import structlog
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+_API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+_PAGES = ("/docs", "/schema")
+
+log = structlog.get_logger("parley.access")
+
+
+class TrustedProxies:
+    """Decides the client address: X-Forwarded-For is believed only from configured peers."""
+
+    def __init__(self, entries: Iterable[str]) -> None:
+        self._networks = [ipaddress.ip_network(e, strict=False) for e in entries]
+
+    def client_ip(self, peer: str, forwarded_for: str | None) -> str:
+        if not self._networks or not forwarded_for or not self._trusted(peer):
+            return peer
+        hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+        # Walk from the nearest hop back; the first untrusted address is the client.
+        for hop in reversed(hops):
+            if not self._trusted(hop):
+                return hop
+        return hops[0] if hops else peer
+
+    def _trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in self._networks)
+
+
+class RequestContextMiddleware:
+    """Binds a request id (echoing a sane client one), resolves the client IP, adds headers."""
+
+    def __init__(self, app: ASGIApp, proxies: TrustedProxies, hsts: bool = False) -> None:
+        self.app = app
+        self.proxies = proxies
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(scope)
+        incoming = headers.get("x-request-id", "")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        peer = (scope.get("client") or ("unknown", 0))[0]
+        client_ip = self.proxies.client_ip(peer, headers.get("x-forwarded-for"))
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        state["client_ip"] = client_ip
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        path = scope.get("path", "")
+        started = time.perf_counter()
+        status_holder = [0]
+        extra = list(_SECURITY_HEADERS)
+        if not path.startswith(_PAGES) and path != "/":
+            extra.append(_API_CSP)
+        if self.hsts:
+            extra.append((b"strict-transport-security", b"max-age=31536000"))
+        rid = (b"x-request-id", request_id.encode())
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder[0] = message["status"]
+                message["headers"] = [*message.get("headers", []), rid, *extra]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            if scope["type"] == "http":  # type: ignore[comparison-overlap]
+                log.info(
+                    "request",
+                    method=scope.get("method"),
+                    path=path,
+                    status=status_holder[0],
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    client_ip=client_ip,
+                )
+            structlog.contextvars.unbind_contextvars("request_id")
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in scope.get("headers", []):
+        out[key.decode("latin-1").lower()] = value.decode("latin-1")
+    return out
+
+
+def scope_state(scope: Any) -> dict[str, Any]:
+    return scope.get("state", {})  # type: ignore[no-any-return]

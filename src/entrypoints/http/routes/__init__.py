@@ -1,0 +1,19 @@
+"""Routers per resource, assembled once here."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from dishka import AsyncContainer
+
+from entrypoints.http.routes import health
+
+Hook = Callable[[AsyncContainer], Awaitable[None]]
+
+STARTUP_HOOKS: list[Hook] = []
+SHUTDOWN_HOOKS: list[Hook] = []
+
+
+def all_routes() -> list[Any]:
+    return [*health.ROUTES]

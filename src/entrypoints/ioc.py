@@ -1,0 +1,23 @@
+"""The composition root: which adapter serves which port, for the API, CLI and tests."""
+
+from __future__ import annotations
+
+from dishka import AsyncContainer, Provider, make_async_container
+
+from entrypoints.providers import chat, identity, infra
+from entrypoints.settings import Settings
+
+
+def build_providers(settings: Settings) -> list[Provider]:
+    return [
+        *infra.providers(settings),
+        *identity.providers(settings),
+        *chat.providers(settings),
+    ]
+
+
+def create_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
+    """Production providers chosen by settings, then ``overrides`` (later ones win)."""
+    return make_async_container(
+        *build_providers(settings), *overrides, context={Settings: settings}
+    )

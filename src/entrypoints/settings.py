@@ -1,0 +1,272 @@
+"""Typed, grouped settings: defaults, then an optional ``parley.toml``, then ``PARLEY_*`` env.
+
+Read once at startup (``load_settings``) and passed into the container; nothing here runs at
+import time. A group field maps to ``PARLEY_<GROUP>_<FIELD>`` (``database.url`` is
+``PARLEY_DATABASE_URL``); a top-level field to ``PARLEY_<FIELD>`` (``PARLEY_SECRET_KEY``).
+A bad value fails fast with a message that names the variable it came from.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta, Struct, field
+
+DEFAULT_SECRET_KEY = "dev-insecure-change-me-0123456789abcdef"
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or invalid; the message names the variable."""
+
+
+def _doc(text: str) -> Meta:
+    return Meta(description=text)
+
+
+class DatabaseSettings(Struct, kw_only=True, forbid_unknown_fields=True):
+    url: Annotated[str, _doc("SQLAlchemy async URL; empty means SQLite under data_dir.")] = ""
+    pool_size: Annotated[int, _doc("Connections kept per process (PostgreSQL)."), Meta(ge=1)] = 10
+    max_overflow: Annotated[int, _doc("Extra connections under burst."), Meta(ge=0)] = 20
+    connect_timeout_s: Annotated[float, _doc("Give up connecting after this."), Meta(gt=0)] = 2.0
+    echo: Annotated[bool, _doc("Log every SQL statement (development only).")] = False
+
+
+class RedisSettings(Struct, kw_only=True, forbid_unknown_fields=True):
+    url: Annotated[str, _doc("redis:// URL; empty means in-process adapters.")] = ""
+    key_prefix: Annotated[str, _doc("Prefix for every key Parley writes.")] = "parley:"
+    socket_timeout_s: Annotated[float, _doc("Per-command timeout."), Meta(gt=0)] = 1.0
+
+
+class AuthSettings(Struct, kw_only=True, forbid_unknown_fields=True):
+    access_ttl_s: Annotated[int, _doc("Access-token lifetime (≤ 900)."), Meta(ge=30, le=900)] = 900
+    refresh_ttl_s: Annotated[int, _doc("Refresh-token idle lifetime."), Meta(ge=60)] = 14 * 86400
+    session_max_age_s: Annotated[
+        int, _doc("Absolute lifetime of a login session (refresh family)."), Meta(ge=60)
+    ] = 30 * 86400
+    issuer: Annotated[str, _doc("JWT `iss` claim.")] = "parley"
+    audience: Annotated[str, _doc("JWT `aud` claim.")] = "parley-api"
+    login_per_account_per_minute: Annotated[int, _doc("Login attempts per email."), Meta(ge=1)] = 10
+    login_per_ip_per_minute: Annotated[int, _doc("Login attempts per client IP."), Meta(ge=1)] = 30
+    argon2_memory_kib: Annotated[int, _doc("argon2id memory (≥ 19456)."), Meta(ge=19456)] = 19456
+    argon2_time_cost: Annotated[int, _doc("argon2id iterations (≥ 2)."), Meta(ge=2)] = 2
+
+
+class HttpSettings(Struct, kw_only=True, forbid_unknown_fields=True):
+    cors_origins: Annotated[list[str], _doc("Allowed browser origins (comma-separated).")] = field(
+        default_factory=list
+    )
+    cors_allow_credentials: Annotated[bool, _doc("Send Access-Control-Allow-Credentials.")] = False
+    max_body_bytes: Annotated[int, _doc("Largest accepted request body."), Meta(ge=1024)] = (
+        1_048_576
+    )
+    trusted_proxies: Annotated[
+        list[str], _doc("Peers whose X-Forwarded-For is believed (IPs or CIDRs).")
+    ] = field(default_factory=list)
+    docs_enabled: Annotated[
+        bool | None, _doc("Serve /docs and /schema; default: on except in production.")
+    ] = None
+
+
+class LLMSettings(Struct, kw_only=True, forbid_unknown_fields=True):
+    provider: Annotated[Literal["fake", "openai"], _doc("Default provider kind.")] = "fake"
+    base_url: Annotated[str, _doc("OpenAI-compatible base URL (openai provider).")] = ""
+    api_key: Annotated[str, _doc("API key for the openai provider.")] = ""
+    model: Annotated[str, _doc("Default model id for new conversations.")] = "parley-fake"
+    context_window: Annotated[int, _doc("Default model context window (tokens)."), Meta(ge=256)] = (
+        8192
+    )
+    max_tokens: Annotated[int, _doc("Server cap on completion tokens."), Meta(ge=1)] = 1024
+    request_timeout_s: Annotated[float, _doc("Total upstream time budget."), Meta(gt=0)] = 120.0
+    first_token_timeout_s: Annotated[float, _doc("Wait for the first token."), Meta(gt=0)] = 30.0
+    idle_timeout_s: Annotated[float, _doc("Longest gap between chunks."), Meta(gt=0)] = 30.0
+    max_retries: Annotated[
+        int, _doc("Retries on 5xx, timeouts, connection errors."), Meta(ge=0)
+    ] = 2
+
+
+class FakeLLMSettings(Struct, kw_only=True, forbid_unknown_fields=True):
+    ttft_ms: Annotated[int, _doc("Delay before the first token."), Meta(ge=0)] = 0
+    gap_ms: Annotated[int, _doc("Delay between tokens."), Meta(ge=0)] = 0
+    fail_after: Annotated[
+        int, _doc("Fail after this many tokens (-1: never); for demos and tests."), Meta(ge=-1)
+    ] = -1
+    reply: Annotated[str, _doc("Fixed reply; empty: a deterministic reply from the prompt.")] = ""
+
+
+class EmbeddingsSettings(Struct, kw_only=True, forbid_unknown_fields=True):
+    provider: Annotated[Literal["hashing", "openai"], _doc("Embedder kind.")] = "hashing"
+    dim: Annotated[int, _doc("Hashing embedder dimension."), Meta(ge=16)] = 384
+
+
+class ChatSettings(Struct, kw_only=True, forbid_unknown_fields=True):
+    max_message_chars: Annotated[int, _doc("Longest accepted message."), Meta(ge=1)] = 32_000
+    keepalive_s: Annotated[float, _doc("SSE keep-alive comment interval."), Meta(gt=0)] = 15.0
+    generation_log_ttl_s: Annotated[int, _doc("How long a finished stream stays resumable.")] = 3600
+
+
+class Settings(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Everything Parley reads from its environment, in one typed value."""
+
+    env: Annotated[Literal["development", "production", "test"], _doc("Run mode.")] = "development"
+    data_dir: Annotated[str, _doc("Where the embedded database and indexes live.")] = "./data"
+    secret_key: Annotated[str, _doc("HMAC key for tokens (≥ 32 chars in production).")] = (
+        DEFAULT_SECRET_KEY
+    )
+    host: Annotated[str, _doc("Bind address for `parley serve`.")] = "127.0.0.1"
+    port: Annotated[int, _doc("Bind port for `parley serve`."), Meta(ge=0, le=65535)] = 8000
+    workers: Annotated[int, _doc("uvicorn worker processes."), Meta(ge=1)] = 1
+    log_level: Annotated[str, _doc("debug, info, warning or error.")] = "info"
+    log_json: Annotated[bool | None, _doc("JSON logs; default: on in production.")] = None
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
+    llm: LLMSettings = field(default_factory=LLMSettings)
+    fake: FakeLLMSettings = field(default_factory=FakeLLMSettings)
+    embeddings: EmbeddingsSettings = field(default_factory=EmbeddingsSettings)
+    chat: ChatSettings = field(default_factory=ChatSettings)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        return f"sqlite+aiosqlite:///{Path(self.data_dir).resolve() / 'parley.db'}"
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+    @property
+    def docs_enabled(self) -> bool:
+        if self.http.docs_enabled is not None:
+            return self.http.docs_enabled
+        return not self.is_production
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_json if self.log_json is not None else self.is_production
+
+
+def _group_types() -> dict[str, type[Struct]]:
+    hints = {f.name: f.type for f in msgspec.structs.fields(Settings)}
+    return {name: t for name, t in hints.items() if isinstance(t, type) and issubclass(t, Struct)}
+
+
+def _env_name(path: list[str]) -> str:
+    return "PARLEY_" + "_".join(p.upper() for p in path)
+
+
+def _env_overlay(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Collect PARLEY_* variables into a nested dict; remember which variable set each path."""
+    data: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    groups = _group_types()
+    top = {f.name: f.type for f in msgspec.structs.fields(Settings) if f.name not in groups}
+    for group, typ in groups.items():
+        for f in msgspec.structs.fields(typ):
+            name = _env_name([group, f.name])
+            if name in environ:
+                data.setdefault(group, {})[f.name] = _coerce_env(environ[name], f.type)
+                origin[f"{group}.{f.name}"] = name
+    for fname, ftype in top.items():
+        name = _env_name([fname])
+        if name in environ:
+            data[fname] = _coerce_env(environ[name], ftype)
+            origin[fname] = name
+    return data, origin
+
+
+def _coerce_env(raw: str, typ: Any) -> Any:
+    text = str(typ)
+    if "list[" in text:
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    if "None" in text and raw.strip().lower() in {"", "none", "null"}:
+        return None
+    return raw
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, toml_path: str | Path | None = None
+) -> Settings:
+    """Build Settings from ``parley.toml`` (if present) overlaid by ``PARLEY_*`` variables."""
+    environ = os.environ if environ is None else environ
+    path = Path(toml_path or environ.get("PARLEY_CONFIG", "parley.toml"))
+    file_data: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            file_data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{path}: invalid TOML: {exc}") from exc
+    env_data, origin = _env_overlay(environ)
+    merged = _merge(file_data, env_data)
+    try:
+        settings = msgspec.convert(merged, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_explain(exc, origin, path)) from None
+    _check_production(settings)
+    return settings
+
+
+def _explain(exc: msgspec.ValidationError, origin: dict[str, str], path: Path) -> str:
+    message = str(exc)
+    where = message.rsplit("at `$.", 1)
+    if len(where) == 2:
+        dotted = where[1].rstrip("`").split("[")[0]
+        source = origin.get(dotted) or f"{path} [{dotted}] (env {_env_name(dotted.split('.'))})"
+        return f"invalid setting {source}: {where[0].rstrip(' -')}"
+    return f"invalid settings: {message}"
+
+
+def _check_production(settings: Settings) -> None:
+    if settings.http.cors_allow_credentials and "*" in settings.http.cors_origins:
+        raise SettingsError(
+            "PARLEY_HTTP_CORS_ORIGINS: a wildcard origin cannot be combined with credentials"
+        )
+    if not settings.is_production:
+        return
+    if settings.secret_key == DEFAULT_SECRET_KEY or len(settings.secret_key) < 32:
+        raise SettingsError(
+            "PARLEY_SECRET_KEY: production needs a random secret of at least 32 characters "
+            "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """(variable, default, description) for every setting, for docs and `parley config`."""
+    rows: list[tuple[str, str, str]] = []
+    groups = _group_types()
+    for f in msgspec.structs.fields(Settings):
+        if f.name in groups:
+            for g in msgspec.structs.fields(groups[f.name]):
+                rows.append(_row([f.name, g.name], g))
+        else:
+            rows.append(_row([f.name], f))
+    return rows
+
+
+def _row(path: list[str], f: msgspec.structs.FieldInfo) -> tuple[str, str, str]:
+    desc = ""
+    for meta in getattr(f.type, "__metadata__", ()):
+        if isinstance(meta, Meta) and meta.description:
+            desc = meta.description
+    default = f.default if f.default is not msgspec.NODEFAULT else "[]"
+    return _env_name(path), repr(default), desc
