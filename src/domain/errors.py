@@ -79,3 +79,10 @@ class UpstreamError(DomainError):
 
     code = "UPSTREAM_ERROR"
     title = "Upstream provider error"
+
+
+class UpstreamTimeout(DomainError):
+    """The LLM provider did not answer in time."""
+
+    code = "UPSTREAM_TIMEOUT"
+    title = "Upstream provider timed out"

@@ -20,6 +20,7 @@ from domain.errors import (
     Unauthenticated,
     Unavailable,
     UpstreamError,
+    UpstreamTimeout,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -32,6 +33,7 @@ STATUS_BY_KIND: list[tuple[type[DomainError], int]] = [
     (Conflict, 409),
     (TooManyRequests, 429),
     (UpstreamError, 502),
+    (UpstreamTimeout, 504),
     (Unavailable, 503),
 ]
 
@@ -47,6 +49,7 @@ CODE_BY_STATUS = {
     429: "RATE_LIMITED",
     500: "INTERNAL_ERROR",
     503: "SERVICE_UNAVAILABLE",
+    504: "UPSTREAM_TIMEOUT",
 }
 
 TITLE_BY_STATUS = {
