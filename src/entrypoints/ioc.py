@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dishka import AsyncContainer, Provider, make_async_container
 
-from entrypoints.providers import chat, identity, infra
+from entrypoints.providers import chat, identity, infra, search
 from entrypoints.settings import Settings
 
 
@@ -13,6 +13,7 @@ def build_providers(settings: Settings) -> list[Provider]:
         *infra.providers(settings),
         *identity.providers(settings),
         *chat.providers(settings),
+        *search.providers(settings),
     ]
 
 

@@ -1,0 +1,1 @@
+"""Embedders: the local hashing one (default) and any OpenAI-compatible endpoint."""
