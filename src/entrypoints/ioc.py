@@ -5,12 +5,14 @@ from __future__ import annotations
 from dishka import AsyncContainer, Provider, make_async_container
 
 from entrypoints.providers import chat, identity, infra, search
+from entrypoints.providers import llm as llm_providers
 from entrypoints.settings import Settings
 
 
 def build_providers(settings: Settings) -> list[Provider]:
     return [
         *infra.providers(settings),
+        *llm_providers.providers(settings),
         *identity.providers(settings),
         *chat.providers(settings),
         *search.providers(settings),

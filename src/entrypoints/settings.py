@@ -87,6 +87,34 @@ class LLMSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     max_retries: Annotated[
         int, _doc("Retries on 5xx, timeouts, connection errors."), Meta(ge=0)
     ] = 2
+    connect_timeout_s: Annotated[float, _doc("Connect to the upstream within."), Meta(gt=0)] = 5.0
+    retry_backoff_s: Annotated[
+        float, _doc("First retry delay; doubles each retry, with jitter."), Meta(ge=0)
+    ] = 0.25
+    max_retry_after_s: Annotated[
+        float, _doc("Longest upstream Retry-After honoured before failing over."), Meta(ge=0)
+    ] = 5.0
+    mid_stream_failure: Annotated[
+        Literal["error", "fallback"],
+        _doc("A stream failing after its first token: end with an error, or continue on "
+             "the fallback model."),
+    ] = "error"
+    breaker_failure_ratio: Annotated[
+        float, _doc("Failure ratio that opens a provider's circuit."), Meta(gt=0, le=1)
+    ] = 0.5
+    breaker_min_calls: Annotated[
+        int, _doc("Calls in the window before the breaker may open."), Meta(ge=1)
+    ] = 5
+    breaker_window_s: Annotated[float, _doc("Rolling window of the breaker."), Meta(gt=0)] = 30.0
+    breaker_cooldown_s: Annotated[
+        float, _doc("Open circuit waits this long before a half-open probe."), Meta(gt=0)
+    ] = 15.0
+    max_response_chars: Annotated[
+        int, _doc("Largest upstream reply accepted (bounds endless streams)."), Meta(ge=1)
+    ] = 400_000
+    max_request_messages: Annotated[
+        int, _doc("Most messages accepted in one /v1 completion request."), Meta(ge=1)
+    ] = 512
 
 
 class FakeLLMSettings(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -107,6 +135,47 @@ class ChatSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     max_message_chars: Annotated[int, _doc("Longest accepted message."), Meta(ge=1)] = 32_000
     keepalive_s: Annotated[float, _doc("SSE keep-alive comment interval."), Meta(gt=0)] = 15.0
     generation_log_ttl_s: Annotated[int, _doc("How long a finished stream stays resumable.")] = 3600
+
+
+class ProviderSettings(Struct, kw_only=True, forbid_unknown_fields=True):
+    """One upstream in ``[providers.<name>]``; unset timeouts fall back to ``[llm]``."""
+
+    kind: Annotated[Literal["fake", "openai"], _doc("Adapter that serves this provider.")] = (
+        "openai"
+    )
+    base_url: Annotated[str, _doc("OpenAI-compatible base URL (…/v1).")] = ""
+    api_key_env: Annotated[
+        str, _doc("NAME of the environment variable holding the key (never the key).")
+    ] = ""
+    connect_timeout_s: Annotated[float, Meta(gt=0)] | None = None
+    request_timeout_s: Annotated[float, Meta(gt=0)] | None = None
+    first_token_timeout_s: Annotated[float, Meta(gt=0)] | None = None
+    idle_timeout_s: Annotated[float, Meta(gt=0)] | None = None
+    max_retries: Annotated[int, Meta(ge=0)] | None = None
+    ttft_ms: Annotated[int, Meta(ge=0)] | None = None  # fake kind: delay before the first token
+    gap_ms: Annotated[int, Meta(ge=0)] | None = None  # fake kind: delay between tokens
+    fail_after: Annotated[int, Meta(ge=-1)] | None = None  # fake kind: fail after N tokens
+    reply: str | None = None  # fake kind: fixed reply
+
+
+class ModelSettings(Struct, kw_only=True, forbid_unknown_fields=True):
+    """One ``[[models]]`` entry: a model id clients may ask for."""
+
+    id: Annotated[str, _doc("Model id clients send."), Meta(min_length=1)]
+    provider: Annotated[str, _doc("Name of a [providers.<name>] entry (or `default`).")] = (
+        "default"
+    )
+    upstream_model: Annotated[str, _doc("Model name sent upstream; default: id.")] = ""
+    context_window: Annotated[int, Meta(ge=256)] = 8192
+    max_output_tokens: Annotated[int, Meta(ge=1)] = 4096
+    input_price_per_million: Annotated[float, _doc("USD per million prompt tokens.")] = 0.0
+    output_price_per_million: Annotated[float, _doc("USD per million completion tokens.")] = 0.0
+    fallbacks: Annotated[list[str], _doc("Model ids tried in order when this one fails.")] = (
+        field(default_factory=list)
+    )
+    allowed_params: Annotated[
+        list[str], _doc("Extra OpenAI params forwarded upstream (logprobs, tools, n, ...).")
+    ] = field(default_factory=list)
 
 
 class Settings(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -143,6 +212,14 @@ class Settings(Struct, kw_only=True, forbid_unknown_fields=True):
         int, _doc("Messages waiting to be indexed; beyond it they wait for catch-up."), Meta(ge=1)
     ] = 10_000
     chat: ChatSettings = field(default_factory=ChatSettings)
+    providers: Annotated[
+        dict[str, ProviderSettings],
+        _doc("parley.toml [providers.<name>]: upstreams; `default` comes from PARLEY_LLM_*."),
+    ] = field(default_factory=dict)
+    models: Annotated[
+        list[ModelSettings],
+        _doc("parley.toml [[models]]: the catalog; none: one model from PARLEY_LLM_*."),
+    ] = field(default_factory=list)
 
     @property
     def is_production(self) -> bool:
