@@ -1,0 +1,224 @@
+"""The VectorIndex adapter: per-owner partitions (exact or usearch HNSW), one file on disk.
+
+Why per owner and role: results must only ever come from the caller's own vectors, and
+usearch cannot filter a search from Python. A private partition per (owner, role) makes
+isolation structural and keeps recall at 1.0 for small owners (exact scan) and ≥ 0.99 for
+large ones (HNSW with a generous ``expansion_search``); "similar prompts" searches just the
+owner's ``user`` partition. See ``bench/search.py`` for the figures.
+
+Concurrency: searches are synchronous and run on the event loop thread. Writers hold one
+asyncio lock; the only work moved to a thread is building a brand-new graph (nobody can
+see it yet) and writing or reading the file, so a search never races a mutation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from uuid import UUID
+
+import numpy as np
+import structlog
+
+from adapters.vector.partitions import F32, ExactPartition, HnswPartition, Partition, normalise
+from adapters.vector.snapshot import (
+    PartitionKey,
+    Snapshot,
+    SnapshotUnusable,
+    read_snapshot,
+    write_snapshot,
+)
+from application.ports.vector_index import (
+    VectorIndex,
+    VectorMatch,
+    VectorRecord,
+    VectorSizeMismatch,
+)
+
+log = structlog.get_logger("parley.search.index")
+
+# Adds to an existing graph run on the loop thread in chunks this big, yielding in between.
+ADD_CHUNK = 512
+
+
+class UsearchVectorIndex(VectorIndex):
+    def __init__(
+        self,
+        *,
+        model: str,
+        dim: int,
+        path: Path,
+        exact_max: int = 4096,
+        connectivity: int = 16,
+        expansion_add: int = 128,
+        expansion_search: int = 128,
+    ) -> None:
+        self.model = model
+        self.dim = dim
+        self.path = path
+        self._exact_max = exact_max
+        self._graph = {"connectivity": connectivity, "expansion_add": expansion_add}
+        self._expansion_search = expansion_search
+        self._parts: dict[UUID, dict[str, Partition]] = {}
+        self._where: dict[int, PartitionKey] = {}
+        self._lock = asyncio.Lock()
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def keys(self, owner_id: UUID | None = None) -> set[int]:
+        if owner_id is None:
+            return set(self._where)
+        return {key for part in self._parts.get(owner_id, {}).values() for key in part.key_list()}
+
+    def partition_kinds(self) -> dict[str, int]:
+        """How many partitions of each kind (for health and the benchmark)."""
+        counts: dict[str, int] = defaultdict(int)
+        for roles in self._parts.values():
+            for partition in roles.values():
+                counts[partition.kind] += 1
+        return dict(counts)
+
+    def search(
+        self,
+        owner_id: UUID,
+        query: Sequence[float],
+        k: int,
+        *,
+        roles: Collection[str] | None = None,
+        within: Collection[int] | None = None,
+    ) -> list[VectorMatch]:
+        vector = np.asarray(query, dtype=F32)
+        if vector.shape != (self.dim,):
+            raise VectorSizeMismatch(
+                f"a {vector.size}-dimension query cannot search {self.dim}-dimension vectors"
+            )
+        norm = float(np.linalg.norm(vector))
+        owned = self._parts.get(owner_id)
+        if not owned or norm == 0.0 or k <= 0:
+            return []
+        vector /= norm
+        allowed = None if within is None else list(within)
+        found: list[tuple[int, float]] = []
+        for role, partition in owned.items():
+            if roles is None or role in roles:
+                found.extend(partition.search(vector, k, allowed))
+        found.sort(key=lambda hit: hit[1], reverse=True)
+        return [VectorMatch(key, score) for key, score in found[:k]]
+
+    async def add(self, records: Sequence[VectorRecord]) -> None:
+        if not records:
+            return
+        grouped = self._group(records)
+        async with self._lock:
+            # A key filed under another owner or role (never expected) is moved, not duplicated.
+            moved = [r.key for r in records if self._where.get(r.key) not in (None, r.partition)]
+            self._remove_now(moved)
+            for part_key, (keys, vectors) in grouped.items():
+                await self._add_to(part_key, keys, vectors)
+
+    async def remove(self, keys: Collection[int]) -> None:
+        async with self._lock:
+            self._remove_now(keys)
+
+    async def clear(self) -> None:
+        async with self._lock:
+            self._parts, self._where = {}, {}
+
+    async def save(self) -> None:
+        async with self._lock:
+            snapshot = Snapshot(self.model, self.dim, self._flat())
+            await asyncio.to_thread(write_snapshot, self.path, snapshot)
+        log.info("vector_index_saved", vectors=len(self._where), path=str(self.path))
+
+    async def load(self) -> bool:
+        try:
+            snapshot = await asyncio.to_thread(
+                read_snapshot,
+                self.path,
+                model=self.model,
+                dim=self.dim,
+                expansion_search=self._expansion_search,
+            )
+        except SnapshotUnusable as exc:
+            log.info("vector_index_not_loaded", reason=str(exc), path=str(self.path))
+            return False
+        async with self._lock:
+            self._parts, self._where = {}, {}
+            for (owner, role), partition in snapshot.partitions.items():
+                self._parts.setdefault(owner, {})[role] = partition
+                for key in partition.key_list():
+                    self._where[key] = (owner, role)
+        log.info("vector_index_loaded", vectors=len(self._where))
+        return True
+
+    def _group(
+        self, records: Sequence[VectorRecord]
+    ) -> dict[PartitionKey, tuple[np.ndarray, np.ndarray]]:
+        size = self.dim * 4
+        rows: dict[PartitionKey, list[VectorRecord]] = defaultdict(list)
+        for record in records:
+            if len(record.vector) != size:
+                raise VectorSizeMismatch(
+                    f"vector of {len(record.vector) // 4} dimensions offered to a "
+                    f"{self.dim}-dimension index ({self.model}); run `parley reindex`"
+                )
+            rows[record.partition].append(record)
+        grouped = {}
+        for part_key, items in rows.items():
+            keys = np.fromiter((r.key for r in items), np.int64, len(items))
+            raw = np.frombuffer(b"".join(r.vector for r in items), dtype="<f4")
+            grouped[part_key] = (keys, normalise(raw.reshape(len(items), self.dim)))
+        return grouped
+
+    async def _add_to(self, part_key: PartitionKey, keys: np.ndarray, vectors: np.ndarray) -> None:
+        owner, role = part_key
+        current = self._parts.get(owner, {}).get(role)
+        fresh = [k for k in keys.tolist() if k not in self._where]
+        after = (len(current) if current else 0) + len(fresh)
+        if isinstance(current, HnswPartition):
+            for start in range(0, len(keys), ADD_CHUNK):
+                current.add(keys[start : start + ADD_CHUNK], vectors[start : start + ADD_CHUNK])
+                await asyncio.sleep(0)
+        elif after <= self._exact_max:
+            if current is None:
+                current = self._parts.setdefault(owner, {})[role] = ExactPartition(self.dim)
+            current.add(keys, vectors)
+        else:  # outgrew exact search: build a private graph off the loop, then swap it in
+            old_keys, old_vectors = current.items() if current else (keys[:0], vectors[:0])
+            keep = ~np.isin(old_keys, keys)
+            all_keys = np.concatenate([old_keys[keep], keys])
+            all_vectors = np.concatenate([old_vectors[keep], vectors])
+            graph = await asyncio.to_thread(
+                HnswPartition.build,
+                self.dim,
+                all_keys,
+                all_vectors,
+                expansion_search=self._expansion_search,
+                **self._graph,
+            )
+            self._parts.setdefault(owner, {})[role] = graph
+        for key in keys.tolist():
+            self._where[key] = part_key
+
+    def _remove_now(self, keys: Collection[int]) -> None:
+        by_part: dict[PartitionKey, list[int]] = defaultdict(list)
+        for key in keys:
+            part_key = self._where.pop(key, None)
+            if part_key is not None:
+                by_part[part_key].append(key)
+        for (owner, role), part_keys in by_part.items():
+            partition = self._parts[owner][role]
+            partition.remove(part_keys)
+            if not len(partition):
+                del self._parts[owner][role]
+                if not self._parts[owner]:
+                    del self._parts[owner]
+            elif isinstance(partition, HnswPartition) and len(partition) < self._exact_max // 2:
+                # shrank well below the threshold (hysteresis): back to an exact scan
+                self._parts[owner][role] = ExactPartition.from_arrays(*partition.items())
+
+    def _flat(self) -> dict[PartitionKey, Partition]:
+        return {(o, r): p for o, roles in self._parts.items() for r, p in roles.items()}

@@ -1,0 +1,1 @@
+"""Search over a user's own messages: semantic, text and hybrid."""
