@@ -8,7 +8,7 @@ import pytest
 from application.llm.router import LLMRouter
 from domain.catalog import ModelCatalog
 from entrypoints.llm_registry import build_catalog, build_llm_providers, provider_limits
-from entrypoints.settings import SettingsError, load_settings
+from entrypoints.settings import Settings, SettingsError, load_settings
 
 NO_FILE = Path("/nonexistent/parley.toml")
 
@@ -73,6 +73,14 @@ def test_the_toml_file_declares_providers_models_prices_and_fallbacks(tmp_path: 
     assert limits["demo"].first_token_timeout_s == 9
 
 
+def test_the_api_key_comes_from_the_variable_named_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "parley.toml"
+    path.write_text(TOML)
+    settings = load_settings({}, path)
+    adapters = build_llm_providers(settings, {"LOCAL_LLM_KEY": "sk-from-env"})
+    assert adapters["local"].api_key == "sk-from-env"  # type: ignore[attr-defined]
+
+
 def test_a_model_naming_an_unknown_provider_is_a_configuration_error(tmp_path: Path) -> None:
     path = tmp_path / "parley.toml"
     path.write_text('[[models]]\nid = "x"\nprovider = "nowhere"\n')
@@ -87,10 +95,17 @@ def test_an_unknown_fallback_is_a_configuration_error(tmp_path: Path) -> None:
         build_catalog(load_settings({}, path))
 
 
-async def test_the_container_provides_the_catalog_and_a_working_router() -> None:
-    from entrypoints.ioc import create_container
+async def test_the_llm_wiring_provides_the_catalog_and_a_working_router() -> None:
+    from dishka import Provider, Scope, make_async_container
 
-    container = create_container(load_settings({"PARLEY_ENV": "test"}, NO_FILE))
+    from entrypoints.providers import llm
+
+    context = Provider()
+    context.from_context(provides=Settings, scope=Scope.APP)
+    settings = load_settings({"PARLEY_ENV": "test"}, NO_FILE)
+    container = make_async_container(
+        context, *llm.providers(settings), context={Settings: settings}
+    )
     try:
         router = await container.get(LLMRouter)
         assert router.catalog is await container.get(ModelCatalog)

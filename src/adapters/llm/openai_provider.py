@@ -1,0 +1,135 @@
+"""Any OpenAI-compatible endpoint (OpenAI, Azure, Ollama, vLLM, llama.cpp, LM Studio).
+
+The openai SDK builds and sends the request (auth, URL, headers) with its own retries off:
+the router retries. Responses are read as raw bytes and decoded with msgspec under size
+bounds, because the upstream is untrusted and pydantic per chunk is needlessly slow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import openai
+import structlog
+
+from adapters.llm.openai_errors import translate_errors
+from adapters.llm.wire import SSELines, WireCompletion, decode_completion
+from application.ports.llm import (
+    Chunk,
+    Completion,
+    CompletionRequest,
+    LLMProvider,
+    ProviderProtocolError,
+    Usage,
+)
+
+log = structlog.get_logger("parley.llm.openai")
+
+_NO_KEY = "sk-no-key"  # local servers (Ollama, vLLM) need none, but the SDK wants a value
+
+
+class OpenAIProvider(LLMProvider):
+    """An ``LLMProvider`` over the openai SDK's ``AsyncOpenAI`` client."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        base_url: str | None,
+        api_key: str,
+        connect_timeout_s: float = 5.0,
+        read_timeout_s: float = 60.0,
+        max_response_chars: int = 400_000,
+    ) -> None:
+        self.name = name
+        self.api_key = api_key
+        self._max_chars = max_response_chars
+        # A reply of N chars is at most ~N*6 bytes of JSON and SSE framing (escapes).
+        self._max_bytes = max_response_chars * 6 + 65_536
+        self.client = openai.AsyncOpenAI(
+            base_url=base_url,
+            api_key=api_key or _NO_KEY,
+            max_retries=0,
+            timeout=openai.Timeout(read_timeout_s, connect=connect_timeout_s),
+        )
+
+    def _body(self, request: CompletionRequest, stream: bool) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": request.model,
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "max_tokens": request.max_tokens,
+            "stream": stream,
+        }
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        if stream:
+            body["stream_options"] = {"include_usage": True}
+        return body
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        body = self._body(request, stream=False)
+        with translate_errors(self.name):
+            async with self.client.chat.completions.with_streaming_response.create(
+                **body, extra_body=dict(request.extra) or None
+            ) as response:
+                payload = bytearray()
+                async for part in response.iter_bytes():
+                    payload += part
+                    if len(payload) > self._max_bytes:
+                        raise ProviderProtocolError("the provider's reply exceeds the size limit")
+        wire = decode_completion(bytes(payload))
+        if wire.error is not None or not wire.choices or wire.choices[0].message is None:
+            raise ProviderProtocolError("the provider's reply has no message")
+        choice = wire.choices[0]
+        content = (choice.message.content if choice.message else None) or ""
+        if len(content) > self._max_chars:
+            raise ProviderProtocolError("the provider's reply exceeds the size limit")
+        return Completion(content, choice.finish_reason or "stop", _usage(wire))
+
+    async def stream(self, request: CompletionRequest) -> AsyncIterator[Chunk]:
+        body = self._body(request, stream=True)
+        lines = SSELines(max_line_bytes=min(self._max_bytes, 1_048_576))
+        finish: str | None = None
+        usage: Usage | None = None
+        size = 0
+        with translate_errors(self.name):
+            async with self.client.chat.completions.with_streaming_response.create(
+                **body, extra_body=dict(request.extra) or None
+            ) as response:
+                async for part in response.iter_bytes():
+                    for data in lines.feed(part):
+                        if data == b"[DONE]":
+                            yield Chunk(finish_reason=finish or "stop", usage=usage)
+                            return
+                        wire = decode_completion(data)
+                        if wire.error is not None:
+                            raise ProviderProtocolError("the provider reported an error mid-stream")
+                        usage = _usage(wire) or usage
+                        for choice in wire.choices[:1]:
+                            finish = choice.finish_reason or finish
+                            text = choice.delta.content if choice.delta else None
+                            if text:
+                                size += len(text)
+                                if size > self._max_chars:
+                                    raise ProviderProtocolError(
+                                        "the provider's reply exceeds the size limit"
+                                    )
+                                yield Chunk(delta=text)
+        if finish is None:  # the connection ended before the reply did
+            raise ProviderProtocolError("the provider's stream ended before the reply finished")
+        yield Chunk(finish_reason=finish, usage=usage)
+
+    async def models(self) -> list[str]:
+        with translate_errors(self.name):
+            page = await self.client.models.list()
+        return [m.id for m in page.data]
+
+    async def aclose(self) -> None:
+        await self.client.close()
+
+
+def _usage(wire: WireCompletion) -> Usage | None:
+    if wire.usage is None:
+        return None
+    return Usage(wire.usage.prompt_tokens, wire.usage.completion_tokens)
