@@ -16,6 +16,7 @@ from adapters.redis.client import RedisProbe, create_redis
 from adapters.system.clock import SystemClock
 from adapters.system.ids import UUID7Generator
 from application.health.readiness import CheckReadiness, HealthProbe
+from application.llm.health import LLMHealthProbe
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -64,8 +65,10 @@ class RedisProvider(Provider):
 
 class HealthProvider(Provider):
     @provide(scope=Scope.APP)
-    def probes(self, settings: Settings, engine: AsyncEngine) -> list[HealthProbe]:
-        return [DatabaseProbe(engine), InProcessProbe("cache")]
+    def probes(
+        self, settings: Settings, engine: AsyncEngine, llm: LLMHealthProbe
+    ) -> list[HealthProbe]:
+        return [DatabaseProbe(engine), InProcessProbe("cache"), llm]
 
     @provide(scope=Scope.APP)
     def readiness(self, probes: list[HealthProbe]) -> CheckReadiness:
@@ -74,8 +77,10 @@ class HealthProvider(Provider):
 
 class RedisHealthProvider(Provider):
     @provide(scope=Scope.APP)
-    def probes(self, settings: Settings, engine: AsyncEngine, redis: Redis) -> list[HealthProbe]:
-        return [DatabaseProbe(engine), RedisProbe(redis)]
+    def probes(
+        self, settings: Settings, engine: AsyncEngine, redis: Redis, llm: LLMHealthProbe
+    ) -> list[HealthProbe]:
+        return [DatabaseProbe(engine), RedisProbe(redis), llm]
 
 
 def providers(settings: Settings) -> list[Provider]:
