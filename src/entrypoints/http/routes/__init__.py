@@ -7,6 +7,7 @@ from typing import Any
 
 from dishka import AsyncContainer
 
+from entrypoints.http.routes import api_keys, auth
 from entrypoints.http.routes import health
 
 Hook = Callable[[AsyncContainer], Awaitable[None]]
@@ -16,4 +17,4 @@ SHUTDOWN_HOOKS: list[Hook] = []
 
 
 def all_routes() -> list[Any]:
-    return [*health.ROUTES]
+    return [*health.ROUTES, *auth.ROUTES, *api_keys.ROUTES]

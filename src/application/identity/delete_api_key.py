@@ -1,0 +1,34 @@
+"""DeleteApiKey: revoke one of the caller's keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from application.identity.principal import Principal
+from application.ports.unit_of_work import UnitOfWork
+from domain.api_keys import ApiKeyNotFound
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteApiKeyCommand:
+    principal: Principal
+    key_id: UUID
+
+
+class DeleteApiKey:
+    """Business rules:
+    - only the owner can delete a key; someone else's key id is API_KEY_NOT_FOUND (404),
+      exactly like an id that never existed (R1: no 403 that confirms it exists);
+    - a deleted key fails on the very next request (keys are looked up on every use).
+    """
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def __call__(self, command: DeleteApiKeyCommand) -> None:
+        async with self._uow as uow:
+            deleted = await uow.api_keys.delete(command.key_id, command.principal.user_id)
+            if not deleted:
+                raise ApiKeyNotFound("no such API key")
+            await uow.commit()
