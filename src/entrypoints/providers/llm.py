@@ -6,8 +6,11 @@ from collections.abc import AsyncIterator
 
 from dishka import Provider, Scope, provide
 
+from application.gateway.complete_chat import CompleteChat, GatewayLimits
+from application.gateway.embed_texts import EmbedTexts
 from application.llm.health import LLMHealthProbe
 from application.llm.router import LLMRouter
+from application.ports.embedder import Embedder
 from domain.catalog import ModelCatalog
 from entrypoints.llm_registry import (
     build_catalog,
@@ -39,5 +42,21 @@ class LLMWiring(Provider):
         return LLMHealthProbe(router)
 
 
+class GatewayWiring(Provider):
+    """The /v1 use cases are stateless: one instance per process keeps the hot path lean."""
+
+    @provide(scope=Scope.APP)
+    def complete_chat(self, settings: Settings, router: LLMRouter) -> CompleteChat:
+        limits = GatewayLimits(
+            server_max_tokens=settings.llm.max_tokens,
+            max_messages=settings.llm.max_request_messages,
+        )
+        return CompleteChat(router, limits)
+
+    @provide(scope=Scope.APP)
+    def embed_texts(self, settings: Settings, embedder: Embedder) -> EmbedTexts:
+        return EmbedTexts(embedder, max_chars=settings.chat.max_message_chars)
+
+
 def providers(settings: Settings) -> list[Provider]:
-    return [LLMWiring()]
+    return [LLMWiring(), GatewayWiring()]

@@ -103,9 +103,7 @@ async def test_the_llm_wiring_provides_the_catalog_and_a_working_router() -> Non
     context = Provider()
     context.from_context(provides=Settings, scope=Scope.APP)
     settings = load_settings({"PARLEY_ENV": "test"}, NO_FILE)
-    container = make_async_container(
-        context, *llm.providers(settings), context={Settings: settings}
-    )
+    container = make_async_container(context, llm.LLMWiring(), context={Settings: settings})
     try:
         router = await container.get(LLMRouter)
         assert router.catalog is await container.get(ModelCatalog)

@@ -8,7 +8,7 @@ from typing import Any
 from dishka import AsyncContainer
 
 from entrypoints.http.routes import api_keys, auth
-from entrypoints.http.routes import health
+from entrypoints.http.routes import health, openai_compat
 
 Hook = Callable[[AsyncContainer], Awaitable[None]]
 
@@ -17,4 +17,4 @@ SHUTDOWN_HOOKS: list[Hook] = []
 
 
 def all_routes() -> list[Any]:
-    return [*health.ROUTES, *auth.ROUTES, *api_keys.ROUTES]
+    return [*health.ROUTES, *openai_compat.ROUTES, *auth.ROUTES, *api_keys.ROUTES]

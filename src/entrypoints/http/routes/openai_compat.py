@@ -1,0 +1,219 @@
+"""The OpenAI-compatible gateway: /v1/models, /v1/chat/completions, /v1/embeddings.
+
+Thin: decode the OpenAI body, call one use case, encode OpenAI's shape. Errors use
+OpenAI's error body (router-level handlers) so OpenAI clients raise their own exceptions.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from dishka.integrations.litestar import FromDishka, inject
+from litestar import Response, Router, get, post
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
+from litestar.params import JSONBody
+from litestar.response import Stream
+
+from application.gateway.complete_chat import ChatReply, CompleteChat, CompleteChatCommand
+from application.gateway.embed_texts import EmbedTexts, EmbedTextsCommand
+from application.identity.principal import Principal
+from application.ports.llm import ChatMessage, Usage
+from domain.catalog import ModelCatalog
+from domain.errors import DomainError, InvalidInput
+from entrypoints.http.openai_errors import (
+    OPENAI_EXCEPTION_HANDLERS,
+    OpenAIError,
+    error_body,
+    openai_code,
+)
+from entrypoints.http.openai_wire import (
+    DONE,
+    AssistantMessage,
+    ChatCompletion,
+    ChatCompletionRequest,
+    Choice,
+    ChunkFramer,
+    Embedding,
+    EmbeddingsRequest,
+    EmbeddingsResponse,
+    EmbeddingsUsage,
+    MessageIn,
+    ModelList,
+    ModelOut,
+    UsageOut,
+    encode_vector,
+)
+from entrypoints.http.problems import status_for
+
+log = structlog.get_logger("parley.http.v1")
+
+_STARTED = int(time.time())
+_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+_ERRORS = {
+    status: ResponseSpec(OpenAIError, description=text)
+    for status, text in [
+        (400, "Invalid request (OpenAI error body)"),
+        (401, "Missing or invalid API key or token"),
+        (404, "Model not found (`code: model_not_found`)"),
+        (413, "Request body too large"),
+        (429, "Rate limit or quota exceeded (`Retry-After` header)"),
+        (502, "Upstream provider error"),
+        (503, "Upstream provider unavailable"),
+        (504, "Upstream provider timed out"),
+    ]
+}
+
+
+@dataclass
+class _CompletionOperation(Operation):
+    """Documents the streamed variant of the 200 response next to the JSON one."""
+
+    def __post_init__(self) -> None:
+        ok = (self.responses or {}).get("200")
+        if isinstance(ok, OpenAPIResponse) and ok.content is not None:
+            ok.content["text/event-stream"] = OpenAPIMediaType(
+                schema=Schema(
+                    type=OpenAPIType.STRING,
+                    description="`data: <ChatCompletionChunk JSON>` events, then `data: [DONE]`",
+                )
+            )
+
+
+@get("/models", summary="List models (chat models and the embedding model)", responses=_ERRORS)
+@inject
+async def list_models(
+    catalog: FromDishka[ModelCatalog], embed: FromDishka[EmbedTexts]
+) -> ModelList:
+    """OpenAI-compatible model list: every configured chat model and the embedder's model."""
+    data = [ModelOut(m.id, _STARTED, m.provider) for m in catalog.models]
+    data.append(ModelOut(embed.model, _STARTED, "parley-embeddings"))
+    return ModelList(data)
+
+
+@post(
+    "/chat/completions",
+    status_code=200,
+    summary="Create a chat completion (OpenAI-compatible; `stream: true` gives SSE)",
+    responses=_ERRORS,
+    operation_class=_CompletionOperation,
+)
+@inject
+async def chat_completions(
+    data: JSONBody[ChatCompletionRequest],
+    principal: FromDishka[Principal],
+    complete: FromDishka[CompleteChat],
+) -> Response[ChatCompletion]:
+    """Non-stream: a `chat.completion` object. With `stream: true`: `text/event-stream` of
+    `data: <chat.completion.chunk>` events ending with `data: [DONE]` (a final chunk carries
+    `usage` when `stream_options.include_usage` is true). Nothing is stored."""
+    command = CompleteChatCommand(
+        principal=principal,
+        model=data.model,
+        messages=tuple(_message(m) for m in data.messages),
+        max_tokens=data.max_completion_tokens or data.max_tokens,
+        temperature=data.temperature,
+        stream=bool(data.stream),
+        n=data.n or 1,
+        extra=data.extra(),
+    )
+    reply = await complete(command)
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+    if reply.completion is None:
+        include_usage = bool(data.stream_options and data.stream_options.include_usage)
+        events = _sse(reply, ChunkFramer(completion_id, created), include_usage, command)
+        stream = Stream(events, media_type="text/event-stream", headers=_SSE_HEADERS)
+        return stream  # type: ignore[return-value]  # documented as the JSON variant
+    routed = reply.completion
+    result = routed.completion
+    body = ChatCompletion(
+        id=completion_id,
+        created=created,
+        model=routed.model_id,
+        choices=[Choice(0, AssistantMessage(result.content), result.finish_reason)],
+        usage=_usage_out(result.usage, command, result.content),
+    )
+    return Response(body)
+
+
+async def _sse(
+    reply: ChatReply, framer: ChunkFramer, include_usage: bool, command: CompleteChatCommand
+) -> AsyncIterator[bytes]:
+    assert reply.chunks is not None
+    model, finish, usage, chars = reply.spec.id, "stop", None, 0
+    try:
+        async for routed in reply.chunks:
+            model, chunk = routed.model_id, routed.chunk
+            if chunk.delta:
+                chars += len(chunk.delta)
+                yield framer.delta(model, chunk.delta)
+            if chunk.usage is not None:
+                usage = chunk.usage
+            if chunk.finish_reason:
+                finish = chunk.finish_reason
+        yield framer.finish(model, finish)
+        if include_usage:
+            yield framer.usage(model, _usage_out(usage, command, "", chars))
+        yield DONE
+    except DomainError as exc:  # after the headers: the error travels as an event
+        log.warning("v1_stream_failed", code=exc.code, model=model)
+        yield b"data: " + error_body(status_for(exc), exc.detail, openai_code(exc)) + b"\n\n"
+    except Exception as exc:  # never a traceback, never a silently cut stream
+        log.error("v1_stream_crashed", error_type=type(exc).__name__, model=model)
+        yield b"data: " + error_body(500, "internal error", "internal_error") + b"\n\n"
+
+
+def _usage_out(
+    usage: Usage | None, command: CompleteChatCommand, content: str, chars: int = 0
+) -> UsageOut:
+    if usage is None:  # upstream did not report usage: estimate (about 4 characters a token)
+        prompt = sum(len(m.content) // 4 + 4 for m in command.messages)
+        usage = Usage(prompt, (len(content) + chars + 3) // 4)
+    return UsageOut(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
+
+
+def _message(m: MessageIn) -> ChatMessage:
+    if m.content is None or isinstance(m.content, str):
+        return ChatMessage(m.role, m.content or "")
+    texts = []
+    for part in m.content:
+        if part.type != "text" or part.text is None:
+            raise InvalidInput(
+                "only text content parts are supported", details={"param": "messages"}
+            )
+        texts.append(part.text)
+    return ChatMessage(m.role, "".join(texts))
+
+
+@post("/embeddings", status_code=200, summary="Create embeddings", responses=_ERRORS)
+@inject
+async def embeddings(
+    data: JSONBody[EmbeddingsRequest],
+    principal: FromDishka[Principal],
+    embed: FromDishka[EmbedTexts],
+) -> EmbeddingsResponse:
+    """Vectors from the configured embedder (model: its id, or `default`); `encoding_format`
+    `float` or `base64` (little-endian float32, what OpenAI's SDKs request by default)."""
+    texts = (data.input,) if isinstance(data.input, str) else tuple(data.input)
+    result = await embed(EmbedTextsCommand(principal, data.model, texts))
+    items = [
+        Embedding(i, encode_vector(v, data.encoding_format)) for i, v in enumerate(result.vectors)
+    ]
+    usage = EmbeddingsUsage(result.prompt_tokens, result.prompt_tokens)
+    return EmbeddingsResponse(items, result.model, usage)
+
+
+ROUTES: list[Any] = [
+    Router(
+        path="/v1",
+        route_handlers=[list_models, chat_completions, embeddings],
+        exception_handlers=OPENAI_EXCEPTION_HANDLERS,
+        tags=["openai"],
+    )
+]
