@@ -7,3 +7,6 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Attach feature command groups; each feature adds one line here."""
+    from entrypoints.cli import user
+
+    app.add_typer(user.app, name="user")
