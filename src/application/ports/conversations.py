@@ -1,13 +1,88 @@
-"""Chat repository ports (filled by the chat work)."""
+"""Chat repository ports: conversations and their messages.
+
+Lookups that take an ``owner_id`` are owner-scoped: another user's conversation is simply
+``None`` (callers report "not found", never "forbidden"). Cursors are opaque strings made and
+read only by the repository; a malformed one raises ``domain.pagination.InvalidCursor``.
+"""
 
 from __future__ import annotations
 
+from abc import abstractmethod
+from collections.abc import Collection
+from datetime import datetime
 from typing import Protocol
+from uuid import UUID
+
+from domain.conversations import Conversation
+from domain.messages import Message
+from domain.pagination import Page
 
 
 class ConversationRepository(Protocol):
     """A user's conversations."""
 
+    @abstractmethod
+    async def add(self, conversation: Conversation) -> None: ...
+
+    @abstractmethod
+    async def get(self, conversation_id: UUID, owner_id: UUID) -> Conversation | None: ...
+
+    @abstractmethod
+    async def page(
+        self,
+        owner_id: UUID,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        query: str | None = None,
+        archived: bool | None = None,
+    ) -> Page[Conversation]:
+        """Newest activity (``updated_at``) first. ``query``: case-insensitive substring of
+        the title or of any message; ``archived``: only (un)archived ones, None: all."""
+
+    @abstractmethod
+    async def save(self, conversation: Conversation) -> None:
+        """Store title, model, system prompt, archived flag and ``updated_at``."""
+
+    @abstractmethod
+    async def record_messages(self, conversation: Conversation, added: int) -> int:
+        """Atomically add ``added`` to the stored message count (concurrent sends never get
+        the same positions), store ``title`` and ``updated_at``; return the position of the
+        first new message and refresh ``conversation.message_count``."""
+
+    @abstractmethod
+    async def delete(self, conversation_id: UUID, owner_id: UUID) -> bool:
+        """Delete it and all its messages; False if there was nothing of this owner's."""
+
 
 class MessageRepository(Protocol):
-    """Messages of a conversation."""
+    """Messages of a conversation, ordered by their position in it."""
+
+    @abstractmethod
+    async def add(self, message: Message, *, lease_until: datetime | None = None) -> None:
+        """``lease_until``: a ``streaming`` reply is presumed orphaned once its lease lapses."""
+
+    @abstractmethod
+    async def get(self, message_id: UUID) -> Message | None: ...
+
+    @abstractmethod
+    async def page(
+        self, conversation_id: UUID, *, limit: int, cursor: str | None = None
+    ) -> Page[Message]:
+        """Oldest first."""
+
+    @abstractmethod
+    async def recent(self, conversation_id: UUID, limit: int) -> list[Message]:
+        """The newest ``limit`` messages, returned oldest first."""
+
+    @abstractmethod
+    async def finish(self, message: Message) -> bool:
+        """Store a finished reply (content, status, usage, cost, error) only if the stored one
+        is still ``streaming``; False if it was finished already or is gone."""
+
+    @abstractmethod
+    async def renew_leases(self, message_ids: Collection[UUID], until: datetime) -> None: ...
+
+    @abstractmethod
+    async def orphaned(self, now: datetime, limit: int) -> list[Message]:
+        """``streaming`` replies whose lease lapsed before ``now`` (their process is gone)."""

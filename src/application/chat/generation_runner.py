@@ -1,0 +1,164 @@
+"""Runs generations as tasks owned by the process, never by the request that started them.
+
+A client that disconnects, or a request handler that is cancelled, leaves its generation
+running to the end. While generations run, the runner renews their leases so the orphan
+sweep on any instance can tell them from replies whose process died.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+import structlog
+
+from application.chat.generation_job import GenerationControl, GenerationJob, StopReason
+from application.chat.policy import ChatPolicy
+from application.chat.run_generation import RunGeneration
+from application.ports.clock import Clock
+from application.ports.unit_of_work import UnitOfWorkFactory
+from domain.errors import Unavailable
+from domain.messages import Message
+
+log = structlog.get_logger("parley.chat")
+
+Chore = Callable[[], Awaitable[object]]
+
+
+class ShuttingDown(Unavailable):
+    code = "SHUTTING_DOWN"
+    title = "Server is shutting down"
+
+
+@dataclass(slots=True)
+class _Running:
+    job: GenerationJob
+    control: GenerationControl
+    task: asyncio.Task[None]
+
+
+class GenerationRunner:
+    """Business rules:
+    - a started generation runs until it completes, fails, or is cancelled on purpose;
+    - on shutdown, running generations get ``grace_s`` to finish, then are stopped and
+      stored as failed (``INTERRUPTED``), never left ``streaming``;
+    - leases of running replies are renewed every ``lease_s / 3``; the orphan sweep runs
+      every ``lease_s``.
+    """
+
+    def __init__(
+        self,
+        generate: RunGeneration,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        policy: ChatPolicy,
+    ) -> None:
+        self._generate = generate
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._policy = policy
+        self._running: dict[UUID, _Running] = {}
+        self._closing = False
+        self._sweep: Chore | None = None
+        self._maintenance: asyncio.Task[None] | None = None
+
+    def ensure_accepting(self) -> None:
+        if self._closing:
+            raise ShuttingDown("the server is shutting down; retry on another instance")
+
+    def start(self, job: GenerationJob) -> asyncio.Future[Message]:
+        """Run ``job`` in the background; the future resolves to the stored reply."""
+        self.ensure_accepting()
+        result: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        control = GenerationControl()
+        task = asyncio.create_task(
+            self._run(job, control, result), name=f"generation-{job.generation_id}"
+        )
+        self._running[job.generation_id] = _Running(job, control, task)
+        task.add_done_callback(lambda _: self._running.pop(job.generation_id, None))
+        self._ensure_maintenance()
+        return result
+
+    def stop(self, generation_id: UUID, reason: StopReason = "cancel") -> bool:
+        """Stop a generation running in this process; False if it does not run here."""
+        running = self._running.get(generation_id)
+        if running is None:
+            return False
+        running.control.stop(reason)
+        return True
+
+    def running_ids(self) -> set[UUID]:
+        return set(self._running)
+
+    def keep_sweeping(self, sweep: Chore) -> None:
+        """Run ``sweep`` (the orphan recovery) every ``lease_s`` until shutdown."""
+        self._sweep = sweep
+        self._ensure_maintenance()
+
+    async def shutdown(self, grace_s: float, store_timeout_s: float = 5.0) -> None:
+        self._closing = True
+        if self._maintenance is not None:
+            self._maintenance.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._maintenance
+        tasks = [r.task for r in self._running.values()]
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=grace_s)
+        if not pending:
+            return
+        log.warning("generations_interrupted_by_shutdown", count=len(pending))
+        for running in list(self._running.values()):
+            running.control.stop("shutdown")
+        _, stuck = await asyncio.wait(pending, timeout=store_timeout_s)
+        for task in stuck:
+            task.cancel()
+
+    async def _run(
+        self, job: GenerationJob, control: GenerationControl, result: asyncio.Future[Message]
+    ) -> None:
+        try:
+            reply = await self._generate(job, control)
+        except BaseException as exc:
+            if not result.done():
+                result.set_exception(exc)
+                result.exception()  # a caller that stopped waiting must not log a warning
+            raise
+        if not result.done():
+            result.set_result(reply)
+        await self._generate.notify_listeners(job, reply)
+
+    def _ensure_maintenance(self) -> None:
+        if self._maintenance is None or self._maintenance.done():
+            self._maintenance = asyncio.create_task(self._maintain(), name="generation-leases")
+
+    async def _maintain(self) -> None:
+        period = self._policy.lease_s / 3
+        ticks = 0
+        while not self._closing:
+            await asyncio.sleep(period)
+            ticks += 1
+            try:
+                await self._renew_leases()
+            except Exception as exc:
+                log.warning("lease_renewal_failed", error=type(exc).__name__)
+            if self._sweep is not None and ticks % 3 == 0:
+                try:
+                    await self._sweep()
+                except Exception:
+                    log.exception("orphan_sweep_failed")
+            if not self._running and self._sweep is None:
+                return
+
+    async def _renew_leases(self) -> None:
+        ids = [r.job.reply.id for r in self._running.values()]
+        if not ids:
+            return
+        until = self._clock.now() + timedelta(seconds=self._policy.lease_s)
+        async with self._uow_factory() as uow:
+            await uow.messages.renew_leases(ids, until)
+            await uow.commit()

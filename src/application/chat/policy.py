@@ -1,0 +1,19 @@
+"""The limits chat enforces, read from settings once and handed to the use cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ChatPolicy:
+    max_message_chars: int = 32_000
+    """Longest message (and system prompt) accepted; longer is a 400 before any LLM call."""
+    server_max_tokens: int = 1024
+    """Cap on completion tokens, whatever the client asks for."""
+    history_messages: int = 200
+    """Most recent messages considered when fitting the context window."""
+    lease_s: float = 30.0
+    """A running generation renews its lease this often (÷3); a lapsed lease means orphaned."""
+    store_attempts: int = 3
+    """Tries to store a finished reply while the database is briefly unavailable."""

@@ -1,0 +1,88 @@
+"""A conversation: one user's thread of messages with a model and an optional system prompt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from domain.errors import InvalidInput, NotFound
+
+DEFAULT_TITLE = "New conversation"
+MAX_TITLE_CHARS = 200
+AUTO_TITLE_CHARS = 80
+
+
+class ConversationNotFound(NotFound):
+    """Missing, or someone else's: both look the same to the caller (never 403)."""
+
+    code = "CONVERSATION_NOT_FOUND"
+    title = "Conversation not found"
+
+
+class InvalidTitle(InvalidInput):
+    code = "INVALID_TITLE"
+    title = "Invalid title"
+
+
+@dataclass(slots=True)
+class Conversation:
+    """Belongs to exactly one owner for its whole life; ``updated_at`` is the last activity."""
+
+    id: UUID
+    owner_id: UUID
+    title: str
+    model: str
+    system_prompt: str | None
+    archived: bool
+    message_count: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        id: UUID,
+        owner_id: UUID,
+        model: str,
+        now: datetime,
+        title: str | None = None,
+        system_prompt: str | None = None,
+    ) -> Conversation:
+        return cls(
+            id=id,
+            owner_id=owner_id,
+            title=DEFAULT_TITLE if title is None else clean_title(title),
+            model=model,
+            system_prompt=system_prompt or None,
+            archived=False,
+            message_count=0,
+            created_at=now,
+            updated_at=now,
+        )
+
+    def is_owned_by(self, user_id: UUID) -> bool:
+        return self.owner_id == user_id
+
+    def rename(self, title: str) -> None:
+        self.title = clean_title(title)
+
+    def title_from_first_message(self, content: str) -> None:
+        """An untitled conversation is named after its first message, so lists are readable."""
+        if self.message_count == 0 and self.title == DEFAULT_TITLE:
+            words = " ".join(content.split())
+            if words:
+                self.title = words[:AUTO_TITLE_CHARS]
+
+    def touch(self, now: datetime) -> None:
+        self.updated_at = max(self.updated_at, now)
+
+
+def clean_title(title: str) -> str:
+    cleaned = " ".join(title.split())
+    if not cleaned:
+        raise InvalidTitle("the title must not be blank")
+    if len(cleaned) > MAX_TITLE_CHARS:
+        raise InvalidTitle(f"the title is longer than {MAX_TITLE_CHARS} characters")
+    return cleaned
