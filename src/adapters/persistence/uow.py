@@ -11,6 +11,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.persistence.repositories import chat, identity
+from adapters.persistence.repositories.search import SqlMessageVectorRepository
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.errors import Conflict, Unavailable
 
@@ -39,6 +40,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.auth_sessions = identity.SqlAuthSessionRepository(session)
         self.conversations = chat.SqlConversationRepository(session)
         self.messages = chat.SqlMessageRepository(session)
+        self.message_vectors = SqlMessageVectorRepository(session)
         return self
 
     async def __aexit__(

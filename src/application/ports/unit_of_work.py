@@ -8,6 +8,7 @@ from typing import Protocol, Self
 
 from application.ports.conversations import ConversationRepository, MessageRepository
 from application.ports.identity import ApiKeyRepository, AuthSessionRepository, UserRepository
+from application.ports.message_vectors import MessageVectorRepository
 
 
 class UnitOfWork(Protocol):
@@ -22,6 +23,7 @@ class UnitOfWork(Protocol):
     auth_sessions: AuthSessionRepository
     conversations: ConversationRepository
     messages: MessageRepository
+    message_vectors: MessageVectorRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

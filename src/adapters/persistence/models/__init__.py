@@ -3,7 +3,8 @@
 from advanced_alchemy.base import orm_registry
 
 from adapters.persistence.models import chat, identity
+from adapters.persistence.models import search
 
 metadata = orm_registry.metadata
 
-__all__ = ["chat", "identity", "metadata"]
+__all__ = ["chat", "identity", "metadata", "search"]
