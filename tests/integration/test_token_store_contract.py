@@ -1,0 +1,66 @@
+"""One contract for both revocation stores: in-process memory and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from adapters.redis.token_store import RedisTokenStore
+from application.ports.token_store import TokenStore, TokenStoreUnavailable
+from tests.integration.identity_stores import KINDS, UNREACHABLE_REDIS, redis_prefix, token_store
+
+
+@pytest.fixture(params=KINDS)
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[TokenStore]:
+    async with token_store(request.param) as made:
+        yield made
+
+
+async def test_nothing_is_revoked_in_a_fresh_store(store: TokenStore) -> None:
+    assert not await store.is_revoked(token_id="jti-1", session_id=uuid.uuid4())
+    assert not await store.is_revoked(token_id="jti-1", session_id=None)
+
+
+async def test_a_revoked_token_id_is_reported_revoked(store: TokenStore) -> None:
+    await store.revoke_token("jti-1", ttl_s=60)
+    assert await store.is_revoked(token_id="jti-1", session_id=None)
+    assert not await store.is_revoked(token_id="jti-2", session_id=None)
+
+
+async def test_a_revoked_session_revokes_every_token_of_it(store: TokenStore) -> None:
+    gone, kept = uuid.uuid4(), uuid.uuid4()
+    await store.revoke_sessions([gone], ttl_s=60)
+    assert await store.is_revoked(token_id="any", session_id=gone)
+    assert await store.is_revoked(token_id="other", session_id=gone)
+    assert not await store.is_revoked(token_id="any", session_id=kept)
+
+
+async def test_several_sessions_are_revoked_in_one_call(store: TokenStore) -> None:
+    sessions = [uuid.uuid4() for _ in range(3)]
+    await store.revoke_sessions(sessions, ttl_s=60)
+    await store.revoke_sessions([], ttl_s=60)
+    for session_id in sessions:
+        assert await store.is_revoked(token_id="t", session_id=session_id)
+
+
+async def test_revocations_expire_after_their_ttl(store: TokenStore) -> None:
+    session_id = uuid.uuid4()
+    await store.revoke_token("short-lived", ttl_s=1)
+    await store.revoke_sessions([session_id], ttl_s=1)
+    await asyncio.sleep(1.2)
+    assert not await store.is_revoked(token_id="short-lived", session_id=session_id)
+
+
+async def test_a_redis_store_that_cannot_reach_redis_fails_closed() -> None:
+    async with redis_prefix(UNREACHABLE_REDIS) as (client, prefix):
+        store = RedisTokenStore(client, prefix)
+        with pytest.raises(TokenStoreUnavailable) as caught:
+            await store.is_revoked(token_id="jti", session_id=uuid.uuid4())
+        assert caught.value.code == "TOKEN_STORE_UNAVAILABLE"
+        with pytest.raises(TokenStoreUnavailable):
+            await store.revoke_token("jti", ttl_s=60)
+        with pytest.raises(TokenStoreUnavailable):
+            await store.revoke_sessions([uuid.uuid4()], ttl_s=60)
