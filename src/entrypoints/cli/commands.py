@@ -10,3 +10,7 @@ def register(app: typer.Typer) -> None:
     from entrypoints.cli import user
 
     app.add_typer(user.app, name="user")
+
+    from entrypoints.cli import models
+
+    app.command("models")(models.list_models)
