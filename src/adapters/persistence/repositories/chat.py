@@ -1,15 +1,278 @@
-"""Chat repositories (filled by the chat work)."""
+"""Chat repositories: rows in, domain objects out; owner-scoped lookups; keyset pages."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.persistence.models.chat import ConversationRow, MessageRow
+from adapters.persistence.repositories.cursors import decode_cursor, encode_cursor
+from application.ports.conversations import ConversationRepository, MessageRepository
+from domain.conversations import Conversation
+from domain.messages import Message, MessageStatus, Role, TokenUsage
+from domain.pagination import InvalidCursor, Page
 
-class SqlConversationRepository:
+NANO = Decimal("1e-9")
+STREAMING = MessageStatus.STREAMING.value
+
+
+class SqlConversationRepository(ConversationRepository):
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
+    async def add(self, conversation: Conversation) -> None:
+        self._session.add(
+            ConversationRow(
+                id=conversation.id,
+                owner_id=conversation.owner_id,
+                title=conversation.title,
+                model=conversation.model,
+                system_prompt=conversation.system_prompt,
+                archived=conversation.archived,
+                message_count=conversation.message_count,
+                created_at=conversation.created_at,
+                updated_at=conversation.updated_at,
+            )
+        )
 
-class SqlMessageRepository:
+    async def get(self, conversation_id: UUID, owner_id: UUID) -> Conversation | None:
+        row = await self._session.scalar(
+            select(ConversationRow).where(
+                ConversationRow.id == conversation_id, ConversationRow.owner_id == owner_id
+            )
+        )
+        return _conversation(row) if row is not None else None
+
+    async def page(
+        self,
+        owner_id: UUID,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        query: str | None = None,
+        archived: bool | None = None,
+    ) -> Page[Conversation]:
+        c = ConversationRow
+        stmt = select(c).where(c.owner_id == owner_id)
+        if archived is not None:
+            stmt = stmt.where(c.archived == archived)
+        if query:
+            pattern = f"%{_escape_like(query)}%"
+            in_messages = exists().where(
+                MessageRow.conversation_id == c.id,
+                MessageRow.content.ilike(pattern, escape="\\"),
+            )
+            stmt = stmt.where(or_(c.title.ilike(pattern, escape="\\"), in_messages))
+        if cursor is not None:
+            updated_at, last_id = _conversation_key(cursor)
+            stmt = stmt.where(
+                or_(c.updated_at < updated_at, and_(c.updated_at == updated_at, c.id < last_id))
+            )
+        stmt = stmt.order_by(c.updated_at.desc(), c.id.desc()).limit(limit + 1)
+        rows = list(await self._session.scalars(stmt))
+        items = [_conversation(r) for r in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = encode_cursor({"u": last.updated_at.isoformat(), "i": str(last.id)})
+        return Page(items, next_cursor)
+
+    async def save(self, conversation: Conversation) -> None:
+        await self._session.execute(
+            update(ConversationRow)
+            .where(ConversationRow.id == conversation.id)
+            .values(
+                title=conversation.title,
+                model=conversation.model,
+                system_prompt=conversation.system_prompt,
+                archived=conversation.archived,
+                updated_at=conversation.updated_at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    async def record_messages(self, conversation: Conversation, added: int) -> int:
+        count = await self._session.scalar(
+            update(ConversationRow)
+            .where(ConversationRow.id == conversation.id)
+            .values(
+                message_count=ConversationRow.message_count + added,
+                title=conversation.title,
+                updated_at=conversation.updated_at,
+            )
+            .returning(ConversationRow.message_count)
+            .execution_options(synchronize_session=False)
+        )
+        if count is None:
+            raise LookupError(f"conversation {conversation.id} vanished mid-transaction")
+        conversation.message_count = count
+        return int(count) - added
+
+    async def delete(self, conversation_id: UUID, owner_id: UUID) -> bool:
+        # Messages go with it: ON DELETE CASCADE (SQLite runs with foreign_keys=ON).
+        result = await self._session.execute(
+            delete(ConversationRow)
+            .where(ConversationRow.id == conversation_id, ConversationRow.owner_id == owner_id)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) > 0
+
+
+class SqlMessageRepository(MessageRepository):
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def add(self, message: Message, *, lease_until: datetime | None = None) -> None:
+        usage = message.usage
+        self._session.add(
+            MessageRow(
+                id=message.id,
+                conversation_id=message.conversation_id,
+                position=message.position,
+                role=message.role.value,
+                content=message.content,
+                status=message.status.value,
+                model=message.model,
+                prompt_tokens=usage.prompt_tokens if usage else None,
+                completion_tokens=usage.completion_tokens if usage else None,
+                cost_nano_usd=_nano(message.cost_usd),
+                error_code=message.error_code,
+                generation_id=message.generation_id,
+                lease_until=lease_until,
+                created_at=message.created_at,
+            )
+        )
+
+    async def get(self, message_id: UUID) -> Message | None:
+        row = await self._session.get(MessageRow, message_id)
+        return _message(row) if row is not None else None
+
+    async def page(
+        self, conversation_id: UUID, *, limit: int, cursor: str | None = None
+    ) -> Page[Message]:
+        stmt = select(MessageRow).where(MessageRow.conversation_id == conversation_id)
+        if cursor is not None:
+            stmt = stmt.where(MessageRow.position > _position_key(cursor))
+        rows = list(
+            await self._session.scalars(stmt.order_by(MessageRow.position).limit(limit + 1))
+        )
+        next_cursor = encode_cursor({"p": rows[limit - 1].position}) if len(rows) > limit else None
+        return Page([_message(r) for r in rows[:limit]], next_cursor)
+
+    async def recent(self, conversation_id: UUID, limit: int) -> list[Message]:
+        rows = await self._session.scalars(
+            select(MessageRow)
+            .where(MessageRow.conversation_id == conversation_id)
+            .order_by(MessageRow.position.desc())
+            .limit(limit)
+        )
+        return [_message(r) for r in reversed(list(rows))]
+
+    async def finish(self, message: Message) -> bool:
+        usage = message.usage
+        result = await self._session.execute(
+            update(MessageRow)
+            .where(MessageRow.id == message.id, MessageRow.status == STREAMING)
+            .values(
+                content=message.content,
+                status=message.status.value,
+                model=message.model,
+                prompt_tokens=usage.prompt_tokens if usage else None,
+                completion_tokens=usage.completion_tokens if usage else None,
+                cost_nano_usd=_nano(message.cost_usd),
+                error_code=message.error_code,
+                lease_until=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) == 1
+
+    async def renew_leases(self, message_ids: Collection[UUID], until: datetime) -> None:
+        if not message_ids:
+            return
+        await self._session.execute(
+            update(MessageRow)
+            .where(MessageRow.id.in_(list(message_ids)), MessageRow.status == STREAMING)
+            .values(lease_until=until)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def orphaned(self, now: datetime, limit: int) -> list[Message]:
+        rows = await self._session.scalars(
+            select(MessageRow)
+            .where(
+                MessageRow.status == STREAMING,
+                or_(MessageRow.lease_until.is_(None), MessageRow.lease_until < now),
+            )
+            .order_by(MessageRow.created_at)
+            .limit(limit)
+        )
+        return [_message(r) for r in rows]
+
+
+def _conversation(row: ConversationRow) -> Conversation:
+    return Conversation(
+        id=row.id,
+        owner_id=row.owner_id,
+        title=row.title,
+        model=row.model,
+        system_prompt=row.system_prompt,
+        archived=row.archived,
+        message_count=row.message_count,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _message(row: MessageRow) -> Message:
+    usage = None
+    if row.prompt_tokens is not None and row.completion_tokens is not None:
+        usage = TokenUsage(row.prompt_tokens, row.completion_tokens)
+    return Message(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        role=Role(row.role),
+        content=row.content,
+        status=MessageStatus(row.status),
+        created_at=row.created_at,
+        model=row.model,
+        usage=usage,
+        cost_usd=Decimal(row.cost_nano_usd) * NANO,
+        error_code=row.error_code,
+        generation_id=row.generation_id,
+        position=row.position,
+    )
+
+
+def _nano(amount: Decimal) -> int:
+    return int((amount / NANO).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _rowcount(result: Any) -> int:
+    return result.rowcount if isinstance(result, CursorResult) else 0
+
+
+def _conversation_key(cursor: str) -> tuple[datetime, UUID]:
+    values = decode_cursor(cursor, ("u", "i"))
+    try:
+        return datetime.fromisoformat(values["u"]), UUID(values["i"])
+    except (TypeError, ValueError):
+        raise InvalidCursor("the cursor is not one this API returned") from None
+
+
+def _position_key(cursor: str) -> int:
+    position = decode_cursor(cursor, ("p",))["p"]
+    if not isinstance(position, int) or isinstance(position, bool):
+        raise InvalidCursor("the cursor is not one this API returned")
+    return position

@@ -1,0 +1,204 @@
+"""Generation log on Redis Streams: any instance appends, any instance resumes or cancels.
+
+Keys (under the configured prefix), all expiring ``ttl_s`` after their last write:
+- ``gen:{id}:events``: a stream with ids ``0-1``, ``0-2``, ... (``XADD 0-*``), so the public
+  event id is the sequence number and a reader can tell a trimmed range from a gap-free one;
+- ``gen:{id}:info``: owner, conversation and message of the generation;
+- ``gen:{id}:cancel``: the cancel flag. Runners poll the flags of all their generations with
+  one ``MGET`` per interval, so cancel crosses instances without a connection per stream.
+
+Readers block in ``XREAD`` for less than the client's socket timeout and loop. Needs Redis 7+.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
+from typing import Any, TypeVar
+from uuid import UUID
+
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from application.ports.generation_log import (
+    EventsExpired,
+    GenerationEvent,
+    GenerationInfo,
+    GenerationLog,
+    GenerationLogUnavailable,
+    parse_event_id,
+)
+from domain.messages import GenerationNotFound
+
+T = TypeVar("T")
+log = structlog.get_logger("parley.redis")
+
+
+class RedisGenerationLog(GenerationLog):
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        prefix: str,
+        ttl_s: int = 3600,
+        max_events: int = 10_000,
+        block_ms: int = 500,
+        cancel_poll_s: float = 0.25,
+    ) -> None:
+        self._redis = redis
+        self._prefix = f"{prefix}gen:"
+        self._ttl_s = ttl_s
+        self._max_events = max_events
+        self._block_ms = block_ms
+        self._cancel_poll_s = cancel_poll_s
+        self._cancel_waiters: dict[UUID, tuple[asyncio.Event, int]] = {}
+        self._poller: asyncio.Task[None] | None = None
+
+    async def begin(self, info: GenerationInfo) -> None:
+        key = self._key(info.generation_id, "info")
+        mapping: dict[Any, Any] = {
+            "owner": str(info.owner_id),
+            "conversation": str(info.conversation_id),
+            "message": str(info.message_id),
+        }
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hset(key, mapping=mapping)
+            pipe.expire(key, self._ttl_s)
+            await _guard(pipe.execute)
+
+    async def info(self, generation_id: UUID) -> GenerationInfo | None:
+        raw = await _guard(lambda: self._redis.hgetall(self._key(generation_id, "info")))
+        if not raw:
+            return None
+        fields = {_text(k): _text(v) for k, v in raw.items()}
+        return GenerationInfo(
+            generation_id,
+            UUID(fields["owner"]),
+            UUID(fields["conversation"]),
+            UUID(fields["message"]),
+        )
+
+    async def append(self, generation_id: UUID, event: GenerationEvent) -> str:
+        events = self._key(generation_id, "events")
+        fields: dict[Any, Any] = {
+            "k": event.kind,
+            "d": json.dumps(event.data, separators=(",", ":")),
+        }
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.xadd(events, fields, id="0-*", maxlen=self._max_events, approximate=True)
+            pipe.expire(events, self._ttl_s)
+            pipe.expire(self._key(generation_id, "info"), self._ttl_s)
+            results = await _guard(pipe.execute)
+        return _seq(results[0])
+
+    async def read(
+        self, generation_id: UUID, after: str | None = None
+    ) -> AsyncIterator[GenerationEvent]:
+        cursor = parse_event_id(after)
+        key = self._key(generation_id, "events")
+        last: Any = await _guard(lambda: self._redis.xrevrange(key, count=1))
+        if not last and not await _guard(
+            lambda: self._redis.exists(self._key(generation_id, "info"))
+        ):
+            raise GenerationNotFound(f"generation {generation_id} not found")
+        if last and _event(last[0]).is_terminal and int(_seq(last[0][0])) <= cursor:
+            return  # the client already has the terminal event
+        checked_gap = False
+        while True:
+            since: dict[Any, Any] = {key: f"0-{cursor}"}
+            batch: Any = await _guard(partial(self._redis.xread, since, 500, self._block_ms))
+            entries = batch[0][1] if batch else []
+            if not entries:
+                if not await _guard(
+                    lambda: self._redis.exists(key, self._key(generation_id, "info"))
+                ):
+                    raise GenerationNotFound(f"generation {generation_id} expired")
+                continue
+            if not checked_gap:
+                checked_gap = True
+                if int(_seq(entries[0][0])) > cursor + 1:
+                    raise EventsExpired(
+                        "events after this id were trimmed; read the stored message"
+                    )
+            for entry in entries:
+                event = _event(entry)
+                yield event
+                if event.is_terminal:
+                    return
+            cursor = int(_seq(entries[-1][0]))
+
+    async def snapshot(self, generation_id: UUID) -> list[GenerationEvent]:
+        entries: Any = await _guard(lambda: self._redis.xrange(self._key(generation_id, "events")))
+        return [_event(entry) for entry in entries]
+
+    async def request_cancel(self, generation_id: UUID) -> None:
+        await _guard(
+            lambda: self._redis.set(self._key(generation_id, "cancel"), b"1", ex=self._ttl_s)
+        )
+        waiter = self._cancel_waiters.get(generation_id)
+        if waiter is not None:  # runs in this process: no need to wait for the poll
+            waiter[0].set()
+
+    async def wait_for_cancel(self, generation_id: UUID) -> None:
+        event, waiting = self._cancel_waiters.get(generation_id, (asyncio.Event(), 0))
+        self._cancel_waiters[generation_id] = (event, waiting + 1)
+        if self._poller is None or self._poller.done():
+            self._poller = asyncio.create_task(self._poll_cancels(), name="generation-cancels")
+        try:
+            await event.wait()
+        finally:
+            event, waiting = self._cancel_waiters[generation_id]
+            if waiting <= 1:
+                del self._cancel_waiters[generation_id]
+            else:
+                self._cancel_waiters[generation_id] = (event, waiting - 1)
+
+    async def aclose(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+
+    async def _poll_cancels(self) -> None:
+        """One MGET for every generation waiting here, each interval, while any waits."""
+        while self._cancel_waiters:
+            ids = list(self._cancel_waiters)
+            try:
+                flags = await self._redis.mget([self._key(i, "cancel") for i in ids])
+            except (RedisError, OSError) as exc:
+                log.warning("cancel_poll_failed", error=type(exc).__name__)
+                flags = [None] * len(ids)
+            for generation_id, flag in zip(ids, flags, strict=True):
+                waiter = self._cancel_waiters.get(generation_id)
+                if flag is not None and waiter is not None:
+                    waiter[0].set()
+            await asyncio.sleep(self._cancel_poll_s)
+
+    def _key(self, generation_id: UUID, part: str) -> str:
+        return f"{self._prefix}{generation_id}:{part}"
+
+
+async def _guard(call: Callable[[], Awaitable[T]]) -> T:
+    """Redis failures become ``GenerationLogUnavailable``; nothing else is caught."""
+    try:
+        return await call()
+    except (RedisError, OSError) as exc:
+        raise GenerationLogUnavailable("stream storage is unreachable; try again shortly") from exc
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _seq(stream_id: Any) -> str:
+    return _text(stream_id).split("-", 1)[1]
+
+
+def _event(entry: Any) -> GenerationEvent:
+    stream_id, fields = entry
+    data = json.loads(fields[b"d"])
+    return GenerationEvent(fields[b"k"].decode(), data, _seq(stream_id))
