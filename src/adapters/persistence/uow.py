@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.persistence.repositories import chat, identity
 from adapters.persistence.repositories.search import SqlMessageVectorRepository
+from adapters.persistence.repositories.usage import SqlRouteStatsRepository, SqlUsageRepository
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.errors import Conflict, Unavailable
 
@@ -41,6 +42,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.conversations = chat.SqlConversationRepository(session)
         self.messages = chat.SqlMessageRepository(session)
         self.message_vectors = SqlMessageVectorRepository(session)
+        self.usage = SqlUsageRepository(session)
+        self.route_stats = SqlRouteStatsRepository(session)
         return self
 
     async def __aexit__(

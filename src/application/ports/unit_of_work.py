@@ -9,6 +9,7 @@ from typing import Protocol, Self
 from application.ports.conversations import ConversationRepository, MessageRepository
 from application.ports.identity import ApiKeyRepository, AuthSessionRepository, UserRepository
 from application.ports.message_vectors import MessageVectorRepository
+from application.ports.usage_ledger import RouteStatsRepository, UsageRepository
 
 
 class UnitOfWork(Protocol):
@@ -24,6 +25,8 @@ class UnitOfWork(Protocol):
     conversations: ConversationRepository
     messages: MessageRepository
     message_vectors: MessageVectorRepository
+    usage: UsageRepository
+    route_stats: RouteStatsRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

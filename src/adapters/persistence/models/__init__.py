@@ -4,7 +4,8 @@ from advanced_alchemy.base import orm_registry
 
 from adapters.persistence.models import chat, identity
 from adapters.persistence.models import search
+from adapters.persistence.models import usage
 
 metadata = orm_registry.metadata
 
-__all__ = ["chat", "identity", "metadata", "search"]
+__all__ = ["chat", "identity", "metadata", "search", "usage"]
