@@ -11,7 +11,7 @@ from uuid import UUID
 import msgspec
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Router, delete, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from application.identity.create_api_key import CreateApiKey, CreateApiKeyCommand
 from application.identity.delete_api_key import DeleteApiKey, DeleteApiKeyCommand
@@ -56,7 +56,9 @@ class ApiKeyList(msgspec.Struct):
 @post("/", status_code=201, summary="Create an API key (the key is shown once)")
 @inject
 async def create_api_key(
-    data: CreateApiKeyBody, principal: FromDishka[Principal], use_case: FromDishka[CreateApiKey]
+    data: JSONBody[CreateApiKeyBody],
+    principal: FromDishka[Principal],
+    use_case: FromDishka[CreateApiKey],
 ) -> CreatedApiKeyOut:
     created = await use_case(CreateApiKeyCommand(principal, data.name))
     key = created.key
@@ -68,8 +70,10 @@ async def create_api_key(
 async def list_api_keys(
     principal: FromDishka[Principal],
     use_case: FromDishka[ListApiKeys],
-    limit: Annotated[int, Parameter(ge=1, description="Page size; capped at 100.")] = 20,
-    cursor: Annotated[str | None, Parameter(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, QueryParameter(ge=1, description="Page size; capped at 100.")] = 20,
+    cursor: Annotated[
+        str | None, QueryParameter(description="next_cursor of the previous page")
+    ] = None,
 ) -> ApiKeyList:
     page = await use_case(ListApiKeysQuery(principal, limit, _decode_cursor(cursor)))
     return ApiKeyList(
@@ -81,7 +85,7 @@ async def list_api_keys(
 @delete("/{key_id:uuid}", status_code=204, summary="Delete one of your API keys")
 @inject
 async def delete_api_key(
-    key_id: UUID, principal: FromDishka[Principal], use_case: FromDishka[DeleteApiKey]
+    key_id: FromPath[UUID], principal: FromDishka[Principal], use_case: FromDishka[DeleteApiKey]
 ) -> None:
     await use_case(DeleteApiKeyCommand(principal, key_id))
 

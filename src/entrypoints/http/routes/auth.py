@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import msgspec
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Request, Router, get, patch, post
+from litestar.params import JSONBody
 
 from application.identity.change_password import ChangePassword, ChangePasswordCommand
 from application.identity.get_me import GetMe
@@ -61,7 +62,7 @@ class ChangePasswordBody(msgspec.Struct):
 
 @post("/register", opt=PUBLIC, status_code=201, summary="Create an account and sign in")
 @inject
-async def register(data: RegisterBody, use_case: FromDishka[Register]) -> TokenPairOut:
+async def register(data: JSONBody[RegisterBody], use_case: FromDishka[Register]) -> TokenPairOut:
     pair = await use_case(RegisterCommand(data.email, data.password, data.display_name))
     return TokenPairOut.of(pair)
 
@@ -69,7 +70,7 @@ async def register(data: RegisterBody, use_case: FromDishka[Register]) -> TokenP
 @post("/login", opt=PUBLIC, status_code=200, summary="Sign in with email and password")
 @inject
 async def login(
-    data: LoginBody, request: Request[Any, Any, Any], use_case: FromDishka[Login]
+    data: JSONBody[LoginBody], request: Request[Any, Any, Any], use_case: FromDishka[Login]
 ) -> TokenPairOut:
     client_ip = scope_state(request.scope).get("client_ip")
     pair = await use_case(LoginCommand(data.email, data.password, client_ip))
@@ -78,14 +79,16 @@ async def login(
 
 @post("/refresh", opt=PUBLIC, status_code=200, summary="Rotate the refresh token")
 @inject
-async def refresh(data: RefreshBody, use_case: FromDishka[Refresh]) -> TokenPairOut:
+async def refresh(data: JSONBody[RefreshBody], use_case: FromDishka[Refresh]) -> TokenPairOut:
     return TokenPairOut.of(await use_case(RefreshCommand(data.refresh_token)))
 
 
 @post("/logout", status_code=204, summary="End this session (and a given refresh token's)")
 @inject
 async def logout(
-    principal: FromDishka[Principal], use_case: FromDishka[Logout], data: LogoutBody | None = None
+    principal: FromDishka[Principal],
+    use_case: FromDishka[Logout],
+    data: JSONBody[LogoutBody | None] = None,
 ) -> None:
     await use_case(LogoutCommand(principal, data.refresh_token if data else None))
 
@@ -99,7 +102,7 @@ async def me(principal: FromDishka[Principal], use_case: FromDishka[GetMe]) -> U
 @patch("/me", summary="Change the display name")
 @inject
 async def update_me(
-    data: UpdateMeBody, principal: FromDishka[Principal], use_case: FromDishka[UpdateMe]
+    data: JSONBody[UpdateMeBody], principal: FromDishka[Principal], use_case: FromDishka[UpdateMe]
 ) -> UserOut:
     return UserOut.of(await use_case(UpdateMeCommand(principal, data.display_name)))
 
@@ -107,7 +110,7 @@ async def update_me(
 @post("/password", status_code=204, summary="Change the password; other sessions end")
 @inject
 async def change_password(
-    data: ChangePasswordBody,
+    data: JSONBody[ChangePasswordBody],
     principal: FromDishka[Principal],
     use_case: FromDishka[ChangePassword],
 ) -> None:
