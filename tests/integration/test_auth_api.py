@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -364,3 +365,12 @@ async def test_every_identity_route_is_documented_in_the_openapi_schema(client) 
         assert f"{AUTH}/{path}" in paths
     assert set(paths[f"{AUTH}/me"]) >= {"get", "patch"}
     assert "/api/v1/api-keys" in paths and "/api/v1/api-keys/{key_id}" in paths
+
+
+async def test_concurrent_refreshes_of_one_token_let_at_most_one_win(client) -> None:
+    account = await register(client)
+    body = {"refresh_token": account.refresh_token}
+    responses = await asyncio.gather(*(client.post(f"{AUTH}/refresh", json=body) for _ in range(5)))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses.count(200) <= 1, statuses
+    assert set(statuses) <= {200, 401}, [r.text for r in responses]
