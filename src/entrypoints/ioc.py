@@ -6,6 +6,7 @@ from dishka import AsyncContainer, Provider, make_async_container
 
 from entrypoints.providers import chat, identity, infra, search
 from entrypoints.providers import llm as llm_providers
+from entrypoints.providers import websocket as websocket_providers
 from entrypoints.settings import Settings
 
 
@@ -16,6 +17,7 @@ def build_providers(settings: Settings) -> list[Provider]:
         *identity.providers(settings),
         *chat.providers(settings),
         *search.providers(settings),
+        *websocket_providers.providers(settings),
     ]
 
 

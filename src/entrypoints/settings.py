@@ -141,6 +141,27 @@ class ChatSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     generation_log_ttl_s: Annotated[int, _doc("How long a finished stream stays resumable.")] = 3600
 
 
+class WebSocketSettings(Struct, kw_only=True, forbid_unknown_fields=True):
+    """/api/v1/ws limits (R9, R12, R13); the socket closes or answers an ``error`` frame."""
+
+    max_frame_bytes: Annotated[
+        int, _doc("Largest accepted WebSocket frame; a larger one closes the socket (1009)."),
+        Meta(ge=1024),
+    ] = 262_144
+    messages_per_minute: Annotated[
+        int, _doc("Frames one user may send per minute, over all their sockets."), Meta(ge=1)
+    ] = 600
+    max_streams_per_socket: Annotated[
+        int, _doc("Requests streaming at once on one socket."), Meta(ge=1)
+    ] = 32
+    auth_timeout_s: Annotated[
+        float, _doc("Without ?token, wait this long for the first `auth` frame."), Meta(gt=0)
+    ] = 10.0
+    recheck_s: Annotated[
+        float, _doc("Re-check each socket's credential this often (revocation)."), Meta(gt=0)
+    ] = 5.0
+
+
 class ProviderSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     """One upstream in ``[providers.<name>]``; unset timeouts fall back to ``[llm]``."""
 
@@ -216,6 +237,7 @@ class Settings(Struct, kw_only=True, forbid_unknown_fields=True):
         int, _doc("Messages waiting to be indexed; beyond it they wait for catch-up."), Meta(ge=1)
     ] = 10_000
     chat: ChatSettings = field(default_factory=ChatSettings)
+    ws: WebSocketSettings = field(default_factory=WebSocketSettings)
     providers: Annotated[
         dict[str, ProviderSettings],
         _doc("parley.toml [providers.<name>]: upstreams; `default` comes from PARLEY_LLM_*."),

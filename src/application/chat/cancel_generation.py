@@ -21,7 +21,9 @@ class CancelGeneration:
         self._log = log
         self._runner = runner
 
-    async def __call__(self, owner_id: UUID, conversation_id: UUID, generation_id: UUID) -> None:
+    async def __call__(
+        self, owner_id: UUID, conversation_id: UUID | None, generation_id: UUID
+    ) -> None:
         await owned_generation(self._log, owner_id, conversation_id, generation_id)
         self._runner.stop(generation_id, "cancel")
         await self._log.request_cancel(generation_id)

@@ -18,7 +18,8 @@ from domain.messages import GenerationNotFound
 @dataclass(frozen=True, slots=True)
 class ResumeGenerationQuery:
     owner_id: UUID
-    conversation_id: UUID
+    conversation_id: UUID | None
+    """None: any of the owner's conversations (a WebSocket resume names only the generation)."""
     generation_id: UUID
     after: str | None = None
     """The last event id the client has; None: from the first event."""
@@ -44,9 +45,11 @@ class ResumeGeneration:
 
 
 async def owned_generation(
-    log: GenerationLog, owner_id: UUID, conversation_id: UUID, generation_id: UUID
+    log: GenerationLog, owner_id: UUID, conversation_id: UUID | None, generation_id: UUID
 ) -> GenerationInfo:
     info = await log.info(generation_id)
-    if info is None or info.owner_id != owner_id or info.conversation_id != conversation_id:
+    if info is None or info.owner_id != owner_id:
+        raise GenerationNotFound(f"generation {generation_id} not found")
+    if conversation_id is not None and info.conversation_id != conversation_id:
         raise GenerationNotFound(f"generation {generation_id} not found")
     return info

@@ -9,6 +9,7 @@ from dishka import AsyncContainer
 
 from entrypoints.http.routes import api_keys, auth
 from entrypoints.http.routes import health, openai_compat
+from entrypoints.http.routes import ws
 
 Hook = Callable[[AsyncContainer], Awaitable[None]]
 
@@ -17,4 +18,10 @@ SHUTDOWN_HOOKS: list[Hook] = []
 
 
 def all_routes() -> list[Any]:
-    return [*health.ROUTES, *openai_compat.ROUTES, *auth.ROUTES, *api_keys.ROUTES]
+    return [
+        *health.ROUTES,
+        *openai_compat.ROUTES,
+        *auth.ROUTES,
+        *api_keys.ROUTES,
+        *ws.ROUTES,
+    ]

@@ -1,0 +1,91 @@
+"""One authenticated socket: who is on it, with which credential, and a serialised sender.
+
+Kept deliberately small (slots, no per-socket tasks or queues): P4 budgets ~20 KiB per
+connection at 10,000 sockets. Expiry is a loop timer, revocation a shared sweep (registry).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from litestar import WebSocket
+from litestar.exceptions import WebSocketDisconnect
+
+from application.identity.principal import Principal
+from entrypoints.http.websocket.replies import ServerFrame, encode
+from entrypoints.http.websocket.tasks import spawn
+
+log = structlog.get_logger("parley.ws")
+
+CLOSE_GOING_AWAY = 1001
+CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
+CLOSE_TRY_LATER = 1013
+CLOSE_UNAUTHENTICATED = 4401
+
+
+class ChatSocket:
+    __slots__ = ("_expiry", "_lock", "_ws", "closed", "credential", "principal")
+
+    def __init__(self, ws: WebSocket[Any, Any, Any], principal: Principal, credential: str) -> None:
+        self._ws = ws
+        self._lock = asyncio.Lock()
+        self._expiry: asyncio.TimerHandle | None = None
+        self.principal = principal
+        self.credential = credential
+        self.closed = False
+
+    async def send(self, frame: ServerFrame) -> bool:
+        """Send one frame; False once the socket is gone (callers then stop streaming)."""
+        if self.closed:
+            return False
+        text = encode(frame)
+        try:
+            # One writer at a time: several streams share this socket.
+            async with self._lock:
+                await self._ws.send_text(text)
+        except (WebSocketDisconnect, OSError, RuntimeError):
+            self.closed = True
+            return False
+        return True
+
+    async def close(self, code: int, reason: str = "") -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._disarm()
+        log.info(
+            "ws_closed_by_server", user_id=str(self.principal.user_id), code=code, reason=reason
+        )
+        try:
+            async with self._lock:
+                await self._ws.close(code=code, reason=reason[:120])
+        except (WebSocketDisconnect, OSError, RuntimeError):
+            pass
+
+    def authenticated_as(self, principal: Principal, credential: str) -> None:
+        """(Re-)bind the socket to a credential and close it when that expires (R9)."""
+        self.principal = principal
+        self.credential = credential
+        self._disarm()
+        if principal.expires_at is None:
+            return  # API keys do not expire; the registry's re-check catches deletion
+        delay = (principal.expires_at - datetime.now(UTC)).total_seconds()
+        loop = asyncio.get_running_loop()
+        self._expiry = loop.call_later(max(delay, 0.0), self._expire)
+
+    def detach(self) -> None:
+        """The client went away: nothing more to send, no timer to keep."""
+        self.closed = True
+        self._disarm()
+
+    def _expire(self) -> None:
+        spawn(self.close(CLOSE_UNAUTHENTICATED, "TOKEN_EXPIRED"))
+
+    def _disarm(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None

@@ -1,0 +1,39 @@
+"""WebSocket wiring: the process's socket registry and what every socket shares."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from dishka import Provider, Scope, provide
+
+from application.identity.authenticate import Authenticate
+from application.ports.rate_limiter import RateLimiter
+from entrypoints.http.websocket.registry import SocketRegistry
+from entrypoints.http.websocket.services import SocketServices
+from entrypoints.settings import Settings
+
+
+class WebSocketProvider(Provider):
+    scope = Scope.APP
+
+    @provide
+    async def registry(
+        self, settings: Settings, authenticate: Authenticate
+    ) -> AsyncIterator[SocketRegistry]:
+        registry = SocketRegistry(authenticate, settings.ws.recheck_s)
+        yield registry
+        await registry.aclose()
+
+    @provide
+    def services(
+        self,
+        settings: Settings,
+        authenticate: Authenticate,
+        limiter: RateLimiter,
+        registry: SocketRegistry,
+    ) -> SocketServices:
+        return SocketServices.build(settings, authenticate, limiter, registry)
+
+
+def providers(settings: Settings) -> list[Provider]:
+    return [WebSocketProvider()]
