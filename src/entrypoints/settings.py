@@ -133,6 +133,25 @@ class FakeLLMSettings(Struct, kw_only=True, forbid_unknown_fields=True):
 class EmbeddingsSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     provider: Annotated[Literal["hashing", "openai"], _doc("Embedder kind.")] = "hashing"
     dim: Annotated[int, _doc("Hashing embedder dimension."), Meta(ge=16)] = 384
+    model: Annotated[str, _doc("Model id for the openai embedder (its vectors have `dim`).")] = (
+        "text-embedding-3-small"
+    )
+    base_url: Annotated[str, _doc("OpenAI-compatible base URL; empty: PARLEY_LLM_BASE_URL.")] = ""
+    api_key: Annotated[str, _doc("API key for the embeddings endpoint; empty: the LLM key.")] = ""
+    batch_size: Annotated[int, _doc("Texts per embeddings request."), Meta(ge=1, le=2048)] = 64
+    timeout_s: Annotated[float, _doc("Embeddings request timeout."), Meta(gt=0)] = 30.0
+    exact_search_max: Annotated[
+        int, _doc("Per user and role, exact search up to this size; HNSW above."), Meta(ge=0)
+    ] = 4096
+    queue_size: Annotated[
+        int, _doc("Messages waiting to be indexed; beyond it they wait for catch-up."), Meta(ge=1)
+    ] = 10_000
+    sync_interval_s: Annotated[
+        float, _doc("Catch up with vectors other processes wrote this often."), Meta(gt=0)
+    ] = 30.0
+    hnsw_expansion_search: Annotated[
+        int, _doc("HNSW search breadth for large users (recall vs speed)."), Meta(ge=10)
+    ] = 128
 
 
 class ChatSettings(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -223,19 +242,6 @@ class Settings(Struct, kw_only=True, forbid_unknown_fields=True):
     llm: LLMSettings = field(default_factory=LLMSettings)
     fake: FakeLLMSettings = field(default_factory=FakeLLMSettings)
     embeddings: EmbeddingsSettings = field(default_factory=EmbeddingsSettings)
-    model: Annotated[str, _doc("Model id for the openai embedder (its vectors have `dim`).")] = (
-        "text-embedding-3-small"
-    )
-    base_url: Annotated[str, _doc("OpenAI-compatible base URL; empty: PARLEY_LLM_BASE_URL.")] = ""
-    api_key: Annotated[str, _doc("API key for the embeddings endpoint; empty: the LLM key.")] = ""
-    batch_size: Annotated[int, _doc("Texts per embeddings request."), Meta(ge=1, le=2048)] = 64
-    timeout_s: Annotated[float, _doc("Embeddings request timeout."), Meta(gt=0)] = 30.0
-    exact_search_max: Annotated[
-        int, _doc("Per user and role, exact search up to this size; HNSW above."), Meta(ge=0)
-    ] = 4096
-    queue_size: Annotated[
-        int, _doc("Messages waiting to be indexed; beyond it they wait for catch-up."), Meta(ge=1)
-    ] = 10_000
     chat: ChatSettings = field(default_factory=ChatSettings)
     ws: WebSocketSettings = field(default_factory=WebSocketSettings)
     providers: Annotated[

@@ -20,6 +20,7 @@ from application.llm.health import LLMHealthProbe
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from application.search.health import VectorIndexProbe
 from entrypoints.settings import Settings
 
 
@@ -66,9 +67,13 @@ class RedisProvider(Provider):
 class HealthProvider(Provider):
     @provide(scope=Scope.APP)
     def probes(
-        self, settings: Settings, engine: AsyncEngine, llm: LLMHealthProbe
+        self,
+        settings: Settings,
+        engine: AsyncEngine,
+        llm: LLMHealthProbe,
+        vector_index: VectorIndexProbe,
     ) -> list[HealthProbe]:
-        return [DatabaseProbe(engine), InProcessProbe("cache"), llm]
+        return [DatabaseProbe(engine), InProcessProbe("cache"), llm, vector_index]
 
     @provide(scope=Scope.APP)
     def readiness(self, probes: list[HealthProbe]) -> CheckReadiness:
@@ -78,9 +83,14 @@ class HealthProvider(Provider):
 class RedisHealthProvider(Provider):
     @provide(scope=Scope.APP)
     def probes(
-        self, settings: Settings, engine: AsyncEngine, redis: Redis, llm: LLMHealthProbe
+        self,
+        settings: Settings,
+        engine: AsyncEngine,
+        redis: Redis,
+        llm: LLMHealthProbe,
+        vector_index: VectorIndexProbe,
     ) -> list[HealthProbe]:
-        return [DatabaseProbe(engine), RedisProbe(redis), llm]
+        return [DatabaseProbe(engine), RedisProbe(redis), llm, vector_index]
 
 
 def providers(settings: Settings) -> list[Provider]:

@@ -10,6 +10,7 @@ from advanced_alchemy.base import DefaultBase
 from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import (
     BigInteger,
+    ForeignKey,
     Identity,
     Index,
     Integer,
@@ -33,11 +34,14 @@ class MessageVectorRow(DefaultBase):
         UniqueConstraint("message_id", "model", name="uq_message_vectors_message_model"),
         Index("ix_message_vectors_model_owner", "model", "owner_id"),
         Index("ix_message_vectors_conversation", "conversation_id"),
+        Index("ix_message_vectors_message", "message_id"),
         {"sqlite_autoincrement": True},
     )
 
     key: Mapped[int] = mapped_column(KEY_TYPE, Identity(), primary_key=True)
-    message_id: Mapped[UUID] = mapped_column(GUID, nullable=False)
+    message_id: Mapped[UUID] = mapped_column(
+        GUID(length=16), ForeignKey("messages.id", ondelete="CASCADE"), nullable=False
+    )
     conversation_id: Mapped[UUID] = mapped_column(GUID, nullable=False)
     owner_id: Mapped[UUID] = mapped_column(GUID, nullable=False)
     role: Mapped[str] = mapped_column(String(16), nullable=False)

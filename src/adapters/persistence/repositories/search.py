@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from uuid import UUID
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.persistence.models.chat import ConversationRow, MessageRow
 from adapters.persistence.models.search import MessageVectorRow
+from adapters.persistence.repositories.chat import _message as message_from_row
 from application.ports.message_vectors import (
     MessageToIndex,
     MessageVectorRepository,
@@ -17,6 +19,7 @@ from application.ports.message_vectors import (
 from application.ports.vector_index import VectorRecord
 from domain.messages import Message
 
+STREAMING = "streaming"
 # SQLite allows at most 999 bound parameters per statement in older builds.
 IN_BATCH = 900
 
@@ -83,28 +86,81 @@ class SqlMessageVectorRepository(MessageVectorRepository):
             result = await self._session.execute(
                 select(*columns).where(MessageVectorRow.key.in_(wanted[start : start + IN_BATCH]))
             )
-            records.extend(VectorRecord(k, o, r, bytes(v)) for k, o, r, v in result.tuples())
+            records.extend(VectorRecord(k, o, r, bytes(v)) for k, o, r, v in result)
         return records
 
     async def models(self) -> dict[str, int]:
         result = await self._session.execute(
             select(MessageVectorRow.model, func.count()).group_by(MessageVectorRow.model)
         )
-        return {model: count for model, count in result.tuples()}
+        return {model: count for model, count in result}
 
     async def messages_by_key(self, owner_id: UUID, keys: Collection[int]) -> dict[int, Message]:
-        raise NotImplementedError("needs the chat tables")
+        found: dict[int, Message] = {}
+        wanted = list(keys)
+        for start in range(0, len(wanted), IN_BATCH):
+            result = await self._session.execute(
+                select(MessageVectorRow.key, MessageRow)
+                .join(MessageRow, MessageRow.id == MessageVectorRow.message_id)
+                .join(ConversationRow, ConversationRow.id == MessageRow.conversation_id)
+                .where(
+                    MessageVectorRow.key.in_(wanted[start : start + IN_BATCH]),
+                    ConversationRow.owner_id == owner_id,  # the owner of record, not the copy
+                )
+            )
+            found.update((key, message_from_row(row)) for key, row in result)
+        return found
 
     async def messages_by_id(self, owner_id: UUID, ids: Collection[UUID]) -> dict[UUID, Message]:
-        raise NotImplementedError("needs the chat tables")
+        found: dict[UUID, Message] = {}
+        wanted = list(ids)
+        for start in range(0, len(wanted), IN_BATCH):
+            rows = await self._session.scalars(
+                select(MessageRow)
+                .join(ConversationRow, ConversationRow.id == MessageRow.conversation_id)
+                .where(
+                    MessageRow.id.in_(wanted[start : start + IN_BATCH]),
+                    ConversationRow.owner_id == owner_id,
+                )
+            )
+            found.update((row.id, message_from_row(row)) for row in rows)
+        return found
 
     async def without_vectors(
         self, model: str, roles: Collection[str], limit: int
     ) -> list[MessageToIndex]:
-        return []
+        result = await self._session.execute(
+            select(
+                MessageRow.id,
+                MessageRow.conversation_id,
+                ConversationRow.owner_id,
+                MessageRow.role,
+                MessageRow.content,
+            )
+            .join(ConversationRow, ConversationRow.id == MessageRow.conversation_id)
+            .where(*self._unindexed(model, roles))
+            .order_by(MessageRow.created_at, MessageRow.id)
+            .limit(limit)
+        )
+        return [MessageToIndex(*row) for row in result]
 
     async def count_without_vectors(self, model: str, roles: Collection[str]) -> int:
-        return 0
+        count = await self._session.scalar(
+            select(func.count()).select_from(MessageRow).where(*self._unindexed(model, roles))
+        )
+        return int(count or 0)
+
+    @staticmethod
+    def _unindexed(model: str, roles: Collection[str]) -> list[ColumnElement[bool]]:
+        has_vector = exists().where(
+            MessageVectorRow.message_id == MessageRow.id, MessageVectorRow.model == model
+        )
+        return [
+            MessageRow.role.in_(list(roles)),
+            MessageRow.status != STREAMING,  # a reply is indexed once it is finished
+            func.length(func.trim(MessageRow.content)) > 0,
+            ~has_vector,
+        ]
 
     async def delete_conversation(self, conversation_id: UUID) -> int:
         result = await self._session.execute(

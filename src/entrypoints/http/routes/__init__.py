@@ -9,12 +9,15 @@ from dishka import AsyncContainer
 
 from entrypoints.http.routes import api_keys, auth
 from entrypoints.http.routes import health, openai_compat
+from entrypoints.http.routes import search
 from entrypoints.http.routes import ws
 
 Hook = Callable[[AsyncContainer], Awaitable[None]]
 
 STARTUP_HOOKS: list[Hook] = []
 SHUTDOWN_HOOKS: list[Hook] = []
+STARTUP_HOOKS.append(search.start_search_index)
+SHUTDOWN_HOOKS.append(search.stop_search_index)
 
 
 def all_routes() -> list[Any]:
@@ -24,4 +27,5 @@ def all_routes() -> list[Any]:
         *auth.ROUTES,
         *api_keys.ROUTES,
         *ws.ROUTES,
+        *search.ROUTES,
     ]
