@@ -11,6 +11,10 @@ def register(app: typer.Typer) -> None:
 
     app.add_typer(user.app, name="user")
 
+    from entrypoints.cli import chat
+
+    app.command("chat")(chat.chat)
+
     from entrypoints.cli import models
 
     app.command("models")(models.list_models)
