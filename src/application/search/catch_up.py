@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import structlog
 
@@ -63,7 +63,7 @@ class CatchUpIndex:
         embedded = await self._embed_backlog() if embed_backlog else 0
         self._status.caught_up = True
         report = CatchUpReport(loaded, len(missing), len(extra), embedded)
-        log.info("vector_index_caught_up", **report.__dict__, vectors=len(self._index))
+        log.info("vector_index_caught_up", **asdict(report), vectors=len(self._index))
         return report
 
     async def _embed_backlog(self) -> int:
