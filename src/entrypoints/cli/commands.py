@@ -18,3 +18,8 @@ def register(app: typer.Typer) -> None:
     from entrypoints.cli import models
 
     app.command("models")(models.list_models)
+
+    from entrypoints.cli import search
+
+    app.command("reindex")(search.reindex)
+    app.command("search")(search.search)

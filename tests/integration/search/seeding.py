@@ -31,13 +31,17 @@ def settings_with_data_dir(backend: Backend, data_dir: Path, **env: str) -> Sett
     )
 
 
+def email_of(user_id: uuid.UUID) -> str:
+    return f"search-{user_id.hex[:12]}@example.com"
+
+
 async def new_user(container: AsyncContainer) -> uuid.UUID:
     user_id = uuid.uuid4()
     async with (await container.get(UnitOfWorkFactory))() as uow:
         await uow.users.add(
             User(
                 id=user_id,
-                email=f"search-{user_id.hex[:12]}@example.com",
+                email=email_of(user_id),
                 display_name="searcher",
                 role="user",
                 plan="free",
