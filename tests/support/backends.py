@@ -21,6 +21,8 @@ PG_ADMIN_URL = os.environ.get(
     "PARLEY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("PARLEY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# Every test client logs in from one address; tests of the IP throttle set their own limit.
+TEST_ENV = {"PARLEY_AUTH_LOGIN_PER_IP_PER_MINUTE": "100000"}
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
@@ -73,7 +75,7 @@ async def _migrate(url: str) -> None:
 
 def sqlite_backend(tmp: Path) -> Backend:
     tmp.mkdir(parents=True, exist_ok=True)
-    env = {"PARLEY_DATA_DIR": str(tmp), "PARLEY_ENV": "test"}
+    env = {"PARLEY_DATA_DIR": str(tmp), "PARLEY_ENV": "test", **TEST_ENV}
     url = f"sqlite+aiosqlite:///{tmp / 'parley.db'}"
     asyncio.run(_migrate(url))
     return Backend("sqlite", env)
@@ -121,6 +123,7 @@ def postgres_backend(tmp: Path) -> Backend:
             "PARLEY_DATABASE_URL": url,
             "PARLEY_REDIS_URL": REDIS_URL,
             "PARLEY_REDIS_KEY_PREFIX": prefix,
+            **TEST_ENV,
         },
         cleanup=[lambda: asyncio.run(drop()), drop_keys],
     )

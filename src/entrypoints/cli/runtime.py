@@ -9,13 +9,36 @@ from typing import TypeVar
 import typer
 from dishka import AsyncContainer
 
-from domain.errors import DomainError
+from domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
 
-EXIT_BY_KIND = {"NOT_FOUND": 4, "CONFLICT": 5}
+EXIT_BY_KIND: list[tuple[type[DomainError], int]] = [
+    (InvalidInput, 3),
+    (NotFound, 4),
+    (Conflict, 5),
+    (Unauthenticated, 6),
+    (Forbidden, 6),
+    (Unavailable, 7),
+]
+
+
+def exit_code_for(error: DomainError) -> int:
+    """Exit codes by error kind, like HTTP statuses: scripts can tell 'not found' apart."""
+    for kind, code in EXIT_BY_KIND:
+        if isinstance(error, kind):
+            return code
+    return 1
 
 
 def settings_or_exit() -> Settings:
@@ -45,4 +68,4 @@ def run_with_container(work: Callable[[AsyncContainer, Settings], Awaitable[T]])
         return asyncio.run(main())
     except DomainError as exc:
         typer.secho(f"error: {exc.detail} ({exc.code})", fg="red", err=True)
-        raise typer.Exit(EXIT_BY_KIND.get(exc.code, 1)) from None
+        raise typer.Exit(exit_code_for(exc)) from None

@@ -138,7 +138,7 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
 def handle_validation_error(
     request: Request[Any, Any, Any], exc: ValidationException
 ) -> Response[Any]:
-    details = _field_errors(exc.extra)
+    details = {"fields": _field_errors(exc.extra)}
     body = problem_body(
         400,
         "VALIDATION_ERROR",
