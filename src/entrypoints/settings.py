@@ -158,6 +158,23 @@ class ChatSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     max_message_chars: Annotated[int, _doc("Longest accepted message."), Meta(ge=1)] = 32_000
     keepalive_s: Annotated[float, _doc("SSE keep-alive comment interval."), Meta(gt=0)] = 15.0
     generation_log_ttl_s: Annotated[int, _doc("How long a finished stream stays resumable.")] = 3600
+    generation_log_max_events: Annotated[
+        int, _doc("Events kept per generation (older ones are trimmed)."), Meta(ge=100)
+    ] = 10_000
+    history_messages: Annotated[
+        int, _doc("Recent messages considered when fitting the context window."), Meta(ge=1)
+    ] = 200
+    lease_s: Annotated[
+        float, _doc("A streaming reply whose lease lapses is an orphan (its process died)."),
+        Meta(ge=1),
+    ] = 30.0
+    shutdown_grace_s: Annotated[
+        float, _doc("On shutdown, running replies get this long before being interrupted."),
+        Meta(ge=0),
+    ] = 5.0
+    cancel_poll_s: Annotated[
+        float, _doc("How often a runner checks Redis for cancel requests."), Meta(gt=0)
+    ] = 0.25
 
 
 class WebSocketSettings(Struct, kw_only=True, forbid_unknown_fields=True):

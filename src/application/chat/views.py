@@ -33,6 +33,8 @@ class MessageView(msgspec.Struct):
     cost_usd: str  # a decimal number as a string, so no precision is lost in JSON
     error_code: str | None
     created_at: datetime
+    generation_id: UUID | None = None
+    """Set on assistant replies: follow or resume one still ``streaming`` with its events."""
 
 
 class ConversationView(msgspec.Struct):
@@ -65,6 +67,7 @@ def message_view(message: Message) -> MessageView:
         cost_usd=money(message.cost_usd),
         error_code=message.error_code,
         created_at=message.created_at,
+        generation_id=message.generation_id,
     )
 
 

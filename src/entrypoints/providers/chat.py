@@ -1,11 +1,130 @@
-"""Chat wiring (filled by the chat work)."""
+"""Chat wiring: generation log (in-process or Redis Streams), runner, use cases.
+
+The runner is APP-scoped: generations belong to the process, not to a request. Closing the
+container stops it gracefully (the HTTP app does so earlier, in its shutdown hook).
+"""
 
 from __future__ import annotations
 
-from dishka import Provider
+from collections.abc import AsyncIterator
 
+from dishka import Provider, Scope, provide, provide_all
+from redis.asyncio import Redis
+
+from adapters.memory.generation_log import MemoryGenerationLog
+from adapters.redis.generation_log import RedisGenerationLog
+from adapters.system.tokenizer import EstimatingTokenizer
+from application.chat.cancel_generation import CancelGeneration
+from application.chat.create_conversation import CreateConversation
+from application.chat.delete_conversation import DeleteConversation
+from application.chat.generation_runner import GenerationRunner
+from application.chat.get_conversation import GetConversation
+from application.chat.list_conversations import ListConversations
+from application.chat.list_messages import ListMessages
+from application.chat.policy import ChatPolicy
+from application.chat.recover_orphaned_generations import RecoverOrphanedGenerations
+from application.chat.resume_generation import ResumeGeneration
+from application.chat.run_generation import RunGeneration
+from application.chat.send_message import SendMessage
+from application.chat.update_conversation import UpdateConversation
+from application.llm.router import LLMRouter
+from application.ports.clock import Clock
+from application.ports.generation_log import GenerationLog
+from application.ports.message_hooks import MessageHooks, NoMessageHooks
+from application.ports.tokenizer import Tokenizer
+from application.ports.unit_of_work import UnitOfWorkFactory
 from entrypoints.settings import Settings
 
 
+def chat_policy(settings: Settings) -> ChatPolicy:
+    return ChatPolicy(
+        max_message_chars=settings.chat.max_message_chars,
+        server_max_tokens=settings.llm.max_tokens,
+        history_messages=settings.chat.history_messages,
+        lease_s=settings.chat.lease_s,
+    )
+
+
+class ChatProvider(Provider):
+    scope = Scope.APP
+
+    @provide
+    def policy(self, settings: Settings) -> ChatPolicy:
+        return chat_policy(settings)
+
+    tokenizer = provide(EstimatingTokenizer, provides=Tokenizer)
+    # The search feature overrides this with its indexing hooks.
+    hooks = provide(NoMessageHooks, provides=MessageHooks)
+    recover = provide(RecoverOrphanedGenerations)
+
+    @provide
+    def run_generation(
+        self,
+        router: LLMRouter,
+        log: GenerationLog,
+        uow_factory: UnitOfWorkFactory,
+        tokenizer: Tokenizer,
+        hooks: MessageHooks,
+        policy: ChatPolicy,
+    ) -> RunGeneration:
+        return RunGeneration(router, log, uow_factory, tokenizer, hooks, policy)
+
+    @provide
+    async def runner(
+        self,
+        settings: Settings,
+        generate: RunGeneration,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        policy: ChatPolicy,
+    ) -> AsyncIterator[GenerationRunner]:
+        runner = GenerationRunner(generate, uow_factory, clock, policy)
+        yield runner
+        await runner.shutdown(settings.chat.shutdown_grace_s)
+
+
+class MemoryGenerationLogProvider(Provider):
+    @provide(scope=Scope.APP)
+    def log(self, settings: Settings) -> GenerationLog:
+        return MemoryGenerationLog(
+            ttl_s=settings.chat.generation_log_ttl_s,
+            max_events=settings.chat.generation_log_max_events,
+        )
+
+
+class RedisGenerationLogProvider(Provider):
+    @provide(scope=Scope.APP)
+    async def log(self, settings: Settings, redis: Redis) -> AsyncIterator[GenerationLog]:
+        log = RedisGenerationLog(
+            redis,
+            prefix=settings.redis.key_prefix,
+            ttl_s=settings.chat.generation_log_ttl_s,
+            max_events=settings.chat.generation_log_max_events,
+            # Block for less than the socket timeout, or every idle read would time out.
+            block_ms=max(50, int(settings.redis.socket_timeout_s * 500)),
+            cancel_poll_s=settings.chat.cancel_poll_s,
+        )
+        yield log
+        await log.aclose()
+
+
+class ChatUseCasesProvider(Provider):
+    scope = Scope.REQUEST
+    use_cases = provide_all(
+        CreateConversation,
+        ListConversations,
+        GetConversation,
+        UpdateConversation,
+        DeleteConversation,
+        ListMessages,
+        SendMessage,
+        ResumeGeneration,
+        CancelGeneration,
+    )
+
+
 def providers(settings: Settings) -> list[Provider]:
-    return []
+    log: Provider = (
+        RedisGenerationLogProvider() if settings.redis.url else MemoryGenerationLogProvider()
+    )
+    return [ChatProvider(), log, ChatUseCasesProvider()]

@@ -7,7 +7,9 @@ from typing import Any
 
 from dishka import AsyncContainer
 
+from entrypoints import chat_lifecycle
 from entrypoints.http.routes import api_keys, auth
+from entrypoints.http.routes import conversations
 from entrypoints.http.routes import health, openai_compat
 from entrypoints.http.routes import search
 from entrypoints.http.routes import ws
@@ -16,6 +18,8 @@ Hook = Callable[[AsyncContainer], Awaitable[None]]
 
 STARTUP_HOOKS: list[Hook] = []
 SHUTDOWN_HOOKS: list[Hook] = []
+STARTUP_HOOKS.append(chat_lifecycle.recover_orphaned_generations)
+SHUTDOWN_HOOKS.append(chat_lifecycle.stop_generations)  # first: replies still get indexed
 STARTUP_HOOKS.append(search.start_search_index)
 SHUTDOWN_HOOKS.append(search.stop_search_index)
 
@@ -26,6 +30,7 @@ def all_routes() -> list[Any]:
         *openai_compat.ROUTES,
         *auth.ROUTES,
         *api_keys.ROUTES,
+        *conversations.ROUTES,
         *ws.ROUTES,
         *search.ROUTES,
     ]

@@ -1,0 +1,60 @@
+"""Request bodies and list shapes of the chat API (single objects are the application views)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from application.chat.views import ConversationView, MessageView
+
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+ModelId = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class CreateConversationBody(msgspec.Struct):
+    """Unknown fields (owner, id, counts, ...) are ignored: they are never client-settable."""
+
+    title: Title | None = None
+    model: ModelId | None = None
+    system_prompt: str | None = None
+
+
+class UpdateConversationBody(msgspec.Struct):
+    """Only the fields present change; ``system_prompt: null`` removes the prompt."""
+
+    title: Title | UnsetType = UNSET
+    model: ModelId | UnsetType = UNSET
+    system_prompt: str | UnsetType | None = UNSET
+    archived: bool | UnsetType = UNSET
+
+
+class SendMessageBody(msgspec.Struct):
+    content: str
+    model: ModelId | None = None
+    temperature: Annotated[float, msgspec.Meta(ge=0, le=2)] | None = None
+    max_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    stream: bool = False
+
+
+class ConversationList(msgspec.Struct):
+    items: list[ConversationView]
+    next_cursor: str | None
+
+
+class MessageList(msgspec.Struct):
+    items: list[MessageView]
+    next_cursor: str | None
+
+
+class SentMessageOut(msgspec.Struct):
+    user_message: MessageView
+    assistant_message: MessageView
+    generation_id: UUID
+
+
+class CancelAccepted(msgspec.Struct):
+    generation_id: UUID
+    status: str = "cancel_requested"

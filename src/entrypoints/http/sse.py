@@ -1,0 +1,111 @@
+"""Server-Sent Events framing for generation logs.
+
+Model output is data (R18): every ``data:`` line is one JSON document, and JSON escapes
+CR and LF inside strings, so no content can end a line, start a field, or forge an event.
+Event names and ids come from the log (fixed words and decimal numbers), never from content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+import structlog
+from litestar.response import Stream
+
+from application.ports.generation_log import GenerationEvent
+from domain.errors import DomainError
+from entrypoints.http.problems import STATUS_BY_KIND, problem_body, status_for
+
+KEEPALIVE = b": keep-alive\n\n"
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+_STATUS_BY_KIND_NAME = {kind.__name__: status for kind, status in STATUS_BY_KIND}
+_encode = msgspec.json.Encoder().encode
+
+log = structlog.get_logger("parley.sse")
+
+
+def frame(kind: str, data: Any, event_id: str | None = None) -> bytes:
+    head = f"id: {event_id}\nevent: {kind}\n" if event_id else f"event: {kind}\n"
+    return head.encode() + b"data: " + _encode(data) + b"\n\n"
+
+
+def event_frame(event: GenerationEvent) -> bytes:
+    if event.kind != "error":
+        return frame(event.kind, event.data, event.id)
+    return frame("error", _problem_from_event(event.data), event.id)
+
+
+def error_frame(error: DomainError) -> bytes:
+    """A failure of the transport itself (log unreachable, events expired); it has no id,
+    so a client resuming keeps its last real event id."""
+    return frame("error", _problem(status_for(error), error.code, error.detail, error.title))
+
+
+async def sse_frames(
+    events: AsyncIterator[GenerationEvent], keepalive_s: float
+) -> AsyncIterator[bytes]:
+    """Frames for ``events``, with a keep-alive comment whenever nothing came for a while.
+
+    The next event is awaited in its own task so a keep-alive never interrupts a read.
+    If the client goes away, this is cancelled: only the reading stops, never the generation.
+    """
+    pending: asyncio.Future[GenerationEvent] | None = None
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(anext(events))
+            done, _ = await asyncio.wait({pending}, timeout=keepalive_s)
+            if not done:
+                yield KEEPALIVE
+                continue
+            finished, pending = pending, None
+            try:
+                event = finished.result()
+            except StopAsyncIteration:
+                return
+            except DomainError as exc:
+                yield error_frame(exc)
+                return
+            yield event_frame(event)
+            if event.is_terminal:
+                return
+    finally:
+        if pending is not None:
+            pending.cancel()
+        closer = getattr(events, "aclose", None)
+        if closer is not None:
+            with contextlib.suppress(BaseException):
+                await closer()
+
+
+def sse_response(
+    events: AsyncIterator[GenerationEvent], keepalive_s: float, status_code: int = 200
+) -> Stream:
+    return Stream(
+        sse_frames(events, keepalive_s),
+        media_type="text/event-stream",
+        headers=SSE_HEADERS,
+        status_code=status_code,
+    )
+
+
+def _problem_from_event(data: dict[str, Any]) -> dict[str, Any]:
+    status = _STATUS_BY_KIND_NAME.get(str(data.get("kind")), 502)
+    body = _problem(
+        status,
+        str(data.get("code", "UPSTREAM_ERROR")),
+        str(data.get("detail", "")),
+        str(data.get("title") or "") or None,
+    )
+    if "message" in data:
+        body["message"] = data["message"]
+    return body
+
+
+def _problem(status: int, code: str, detail: str, title: str | None) -> dict[str, Any]:
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    return problem_body(status, code, detail, title=title, request_id=request_id)
