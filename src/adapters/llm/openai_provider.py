@@ -8,8 +8,10 @@ bounds, because the upstream is untrusted and pydantic per chunk is needlessly s
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx2  # the openai SDK's own HTTP library (its ``post`` returns its Response type)
 import openai
 import structlog
 
@@ -65,16 +67,29 @@ class OpenAIProvider(LLMProvider):
             body["temperature"] = request.temperature
         if stream:
             body["stream_options"] = {"include_usage": True}
+        body.update(request.extra)  # already filtered by the model's allowed_params
         return body
+
+    @asynccontextmanager
+    async def _post(self, body: dict[str, Any]) -> AsyncIterator[httpx2.Response]:
+        """POST through the SDK's generic ``post`` (its documented way to reach any
+        endpoint): same auth, URL, headers and error types as ``chat.completions.create``
+        without its per-call parameter transformation, which costs more than everything else
+        Parley does per request. The body is streamed, never read whole by the SDK."""
+        response = await self.client.post(
+            "/chat/completions", body=body, cast_to=httpx2.Response, stream=True
+        )
+        try:
+            yield response
+        finally:
+            await response.aclose()
 
     async def complete(self, request: CompletionRequest) -> Completion:
         body = self._body(request, stream=False)
         with translate_errors(self.name):
-            async with self.client.chat.completions.with_streaming_response.create(
-                **body, extra_body=dict(request.extra) or None
-            ) as response:
+            async with self._post(body) as response:
                 payload = bytearray()
-                async for part in response.iter_bytes():
+                async for part in response.aiter_bytes():
                     payload += part
                     if len(payload) > self._max_bytes:
                         raise ProviderProtocolError("the provider's reply exceeds the size limit")
@@ -94,10 +109,8 @@ class OpenAIProvider(LLMProvider):
         usage: Usage | None = None
         size = 0
         with translate_errors(self.name):
-            async with self.client.chat.completions.with_streaming_response.create(
-                **body, extra_body=dict(request.extra) or None
-            ) as response:
-                async for part in response.iter_bytes():
+            async with self._post(body) as response:
+                async for part in response.aiter_bytes():
                     for data in lines.feed(part):
                         if data == b"[DONE]":
                             yield Chunk(finish_reason=finish or "stop", usage=usage)
