@@ -6,6 +6,7 @@ from dishka import AsyncContainer, Provider, make_async_container
 
 from entrypoints.providers import chat, identity, infra, search
 from entrypoints.providers import llm as llm_providers
+from entrypoints.providers import usage as usage_providers
 from entrypoints.providers import websocket as websocket_providers
 from entrypoints.settings import Settings
 
@@ -17,6 +18,7 @@ def build_providers(settings: Settings) -> list[Provider]:
         *identity.providers(settings),
         *chat.providers(settings),
         *search.providers(settings),
+        *usage_providers.providers(settings),
         *websocket_providers.providers(settings),
     ]
 

@@ -17,6 +17,15 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta, Struct, field
 
+from entrypoints.usage_settings import (
+    CacheSettings,
+    LimitsSettings,
+    MetricsSettings,
+    PlanSettings,
+    UsageSettings,
+    default_plans,
+)
+
 DEFAULT_SECRET_KEY = "dev-insecure-change-me-0123456789abcdef"
 
 
@@ -261,6 +270,14 @@ class Settings(Struct, kw_only=True, forbid_unknown_fields=True):
     embeddings: EmbeddingsSettings = field(default_factory=EmbeddingsSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
     ws: WebSocketSettings = field(default_factory=WebSocketSettings)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
+    usage: UsageSettings = field(default_factory=UsageSettings)
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    plans: Annotated[
+        dict[str, PlanSettings],
+        _doc("parley.toml [plans.<name>]: monthly quotas; free, pro and unlimited by default."),
+    ] = field(default_factory=default_plans)
     providers: Annotated[
         dict[str, ProviderSettings],
         _doc("parley.toml [providers.<name>]: upstreams; `default` comes from PARLEY_LLM_*."),

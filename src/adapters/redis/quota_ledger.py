@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from application.ports.quota_ledger import (
+    Denial,
     Hold,
     QuotaAsk,
     QuotaLedger,
@@ -110,7 +111,7 @@ return {1, used_t, used_m, held_t, held_m, streams}
 """
 )
 
-_DENIALS = {2: "tokens", 3: "messages", 4: "streams"}
+_DENIALS: dict[int, Denial] = {2: "tokens", 3: "messages", 4: "streams"}
 
 
 class RedisQuotaLedger(QuotaLedger):
@@ -129,7 +130,7 @@ class RedisQuotaLedger(QuotaLedger):
         self, account: str, period: str, ask: QuotaAsk, limits: QuotaLimits, ttl_s: float
     ) -> Reservation:
         hold_id = uuid.uuid4().hex
-        args = [
+        args: list[str | int] = [
             hold_id,
             ask.tokens,
             ask.min_tokens,
@@ -149,12 +150,12 @@ class RedisQuotaLedger(QuotaLedger):
             return Reservation()
         state = QuotaState(*numbers)
         if status != 1:
-            return Reservation(denied=_DENIALS[status], state=state)  # type: ignore[arg-type]
+            return Reservation(denied=_DENIALS[status], state=state)
         hold = Hold(hold_id, account, period, grant, ask.messages, ask.stream)
         return Reservation(hold=hold, state=state)
 
     async def settle(self, hold: Hold, *, tokens: int, messages: int) -> None:
-        args = [hold.id, max(0, tokens), max(0, messages), COUNTERS_TTL_S]
+        args: list[str | int] = [hold.id, max(0, tokens), max(0, messages), COUNTERS_TTL_S]
         try:
             await self._settle(keys=self._keys(hold.account, hold.period), args=args)
         except (RedisError, OSError) as exc:

@@ -8,6 +8,7 @@ from typing import Literal
 from uuid import UUID
 
 from application.ports.llm import ChatMessage, Usage
+from application.ports.spend_guard import SpendTicket
 from domain.catalog import ModelSpec
 from domain.messages import Message
 
@@ -27,6 +28,8 @@ class GenerationJob:
     """Estimated by the tokenizer; used when the provider reports no usage."""
     max_tokens: int
     temperature: float | None = None
+    spend: SpendTicket | None = None
+    """The quota reservation, settled once the reply is stored."""
 
 
 @dataclass(slots=True)

@@ -22,8 +22,10 @@ from application.chat.policy import ChatPolicy
 from application.llm.router import LLMRouter, RoutedChunk
 from application.ports.generation_log import GenerationLog
 from application.ports.message_hooks import MessageHooks
+from application.ports.spend_guard import SpendGuard, UnmeteredSpending
 from application.ports.tokenizer import Tokenizer
 from application.ports.unit_of_work import UnitOfWorkFactory
+from application.usage.chat_spending import settle_chat_reply
 from domain.catalog import ModelNotFound
 from domain.errors import DomainError, Unavailable
 from domain.messages import Message, MessageStatus, TokenUsage
@@ -56,7 +58,9 @@ class RunGeneration:
         hooks: MessageHooks,
         policy: ChatPolicy,
         sleep: Sleep = asyncio.sleep,
+        spending: SpendGuard = UnmeteredSpending(),
     ) -> None:
+        self._spending = spending
         self._router = router
         self._log = log
         self._uow_factory = uow_factory
@@ -75,6 +79,7 @@ class RunGeneration:
         if reply.status is MessageStatus.FAILED and error is None:
             error = GenerationInterrupted("the server stopped before the reply finished")
         store_error = await self._store(reply)
+        await settle_chat_reply(self._spending, job.spend, reply, job.prompt_tokens)
         await self._announce(job, reply, store_error or error)
         return reply
 

@@ -24,8 +24,10 @@ from application.ports.clock import Clock
 from application.ports.generation_log import GenerationInfo, GenerationLog
 from application.ports.ids import IdGenerator
 from application.ports.llm import ChatMessage
+from application.ports.spend_guard import SpendGuard, UnmeteredSpending
 from application.ports.tokenizer import Tokenizer
 from application.ports.unit_of_work import UnitOfWork
+from application.usage.chat_spending import reserve_chat_turn
 from domain.context_window import Turn, fit_context
 from domain.conversations import Conversation
 from domain.errors import DomainError
@@ -44,6 +46,10 @@ class SendMessageCommand:
     max_tokens: int | None = None
     wait: bool = False
     """Return only once the reply is stored (non-streaming clients)."""
+    plan: str | None = None
+    """The caller's plan, for quotas (None: read from the account, as at the CLI)."""
+    api_key_id: UUID | None = None
+    """The API key the caller used, for usage per key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +85,9 @@ class SendMessage:
         clock: Clock,
         ids: IdGenerator,
         policy: ChatPolicy,
+        spending: SpendGuard = UnmeteredSpending(),
     ) -> None:
+        self._spending = spending
         self._uow = uow
         self._router = router
         self._log = log
@@ -128,7 +136,17 @@ class SendMessage:
             await uow.messages.add(user)
             lease = now + timedelta(seconds=self._policy.lease_s)
             await uow.messages.add(reply, lease_until=lease)
-            await uow.commit()
+            # Quota is reserved last: a refusal rolls the turn back, so nothing is stored.
+            ticket = await reserve_chat_turn(
+                self._spending, owner_id=command.owner_id, plan=command.plan,
+                api_key_id=command.api_key_id, spec=spec, prompt_tokens=fitted.prompt_tokens,
+                max_tokens=max_tokens, stream=not command.wait,
+            )  # fmt: skip
+            try:
+                await uow.commit()
+            except BaseException:
+                await self._spending.release(ticket)
+                raise
         start_id = await self._open_log(generation_id, command.owner_id, conversation, user, reply)
         job = GenerationJob(
             generation_id=generation_id,
@@ -139,10 +157,15 @@ class SendMessage:
             spec=spec,
             prompt=tuple(ChatMessage(t.role, t.content) for t in fitted.turns),
             prompt_tokens=fitted.prompt_tokens,
-            max_tokens=max_tokens,
+            max_tokens=ticket.max_tokens,
             temperature=command.temperature,
+            spend=ticket,
         )
-        finished = self._runner.start(job)
+        try:
+            finished = self._runner.start(job)
+        except BaseException:
+            await self._spending.release(ticket)
+            raise
         if command.wait:
             # shield: a caller that goes away must not cancel the generation.
             reply = await asyncio.shield(finished)

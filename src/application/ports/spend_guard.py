@@ -19,7 +19,8 @@ from domain.catalog import ModelSpec
 @dataclass(frozen=True, slots=True)
 class SpendRequest:
     user_id: UUID
-    plan: str
+    plan: str | None
+    """The caller's plan; None: read from the account (callers without a principal)."""
     api_key_id: UUID | None
     model: ModelSpec
     prompt_tokens: int

@@ -19,6 +19,8 @@ from entrypoints.http import routes
 from entrypoints.http.auth import PUBLIC, HttpAuthProvider, require_principal
 from entrypoints.http.middleware import RequestContextMiddleware, TrustedProxies
 from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.rate_limit_guard import enforce_rate_limits
+from entrypoints.http.request_metrics import RequestMetricsMiddleware
 from entrypoints.ioc import create_container
 from entrypoints.settings import Settings
 
@@ -56,7 +58,8 @@ def create_app(
         handlers = [*handlers, docs_redirect]
     app = Litestar(
         route_handlers=handlers,
-        guards=[require_principal],
+        # Rate limits first: callers with bad credentials are limited per IP too.
+        guards=[enforce_rate_limits, require_principal],
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=_cors(settings),
         openapi_config=_openapi(settings),
@@ -67,7 +70,7 @@ def create_app(
     setup_dishka(container, app)
     # Outermost, so 404/405 from the router and CORS preflights get request ids too.
     app.asgi_handler = RequestContextMiddleware(
-        app.asgi_handler,
+        RequestMetricsMiddleware(app.asgi_handler, container),
         proxies=TrustedProxies(settings.http.trusted_proxies),
         hsts=settings.is_production,
     )

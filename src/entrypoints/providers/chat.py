@@ -31,6 +31,7 @@ from application.llm.router import LLMRouter
 from application.ports.clock import Clock
 from application.ports.generation_log import GenerationLog
 from application.ports.message_hooks import MessageHooks, NoMessageHooks
+from application.ports.spend_guard import SpendGuard
 from application.ports.tokenizer import Tokenizer
 from application.ports.unit_of_work import UnitOfWorkFactory
 from entrypoints.settings import Settings
@@ -66,8 +67,11 @@ class ChatProvider(Provider):
         tokenizer: Tokenizer,
         hooks: MessageHooks,
         policy: ChatPolicy,
+        spending: SpendGuard,
     ) -> RunGeneration:
-        return RunGeneration(router, log, uow_factory, tokenizer, hooks, policy)
+        return RunGeneration(
+            router, log, uow_factory, tokenizer, hooks, policy, spending=spending
+        )
 
     @provide
     async def runner(

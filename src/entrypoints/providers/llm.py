@@ -6,11 +6,14 @@ from collections.abc import AsyncIterator
 
 from dishka import Provider, Scope, provide
 
+from application.caching.completion_cache import CompletionCache
 from application.gateway.complete_chat import CompleteChat, GatewayLimits
 from application.gateway.embed_texts import EmbedTexts
 from application.llm.health import LLMHealthProbe
 from application.llm.router import LLMRouter
 from application.ports.embedder import Embedder
+from application.ports.spend_guard import SpendGuard
+from application.ports.tokenizer import Tokenizer
 from domain.catalog import ModelCatalog
 from entrypoints.llm_registry import (
     build_catalog,
@@ -46,12 +49,19 @@ class GatewayWiring(Provider):
     """The /v1 use cases are stateless: one instance per process keeps the hot path lean."""
 
     @provide(scope=Scope.APP)
-    def complete_chat(self, settings: Settings, router: LLMRouter) -> CompleteChat:
+    def complete_chat(
+        self,
+        settings: Settings,
+        router: LLMRouter,
+        tokenizer: Tokenizer,
+        spending: SpendGuard,
+        cache: CompletionCache,
+    ) -> CompleteChat:
         limits = GatewayLimits(
             server_max_tokens=settings.llm.max_tokens,
             max_messages=settings.llm.max_request_messages,
         )
-        return CompleteChat(router, limits)
+        return CompleteChat(router, limits, tokenizer, spending, cache)
 
     @provide(scope=Scope.APP)
     def embed_texts(self, settings: Settings, embedder: Embedder) -> EmbedTexts:

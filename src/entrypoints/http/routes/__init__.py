@@ -13,6 +13,7 @@ from entrypoints.http.routes import conversations
 from entrypoints.http.routes import health, openai_compat
 from entrypoints.http.routes import search
 from entrypoints.http.routes import ws
+from entrypoints.http.routes import admin, metrics, usage
 
 Hook = Callable[[AsyncContainer], Awaitable[None]]
 
@@ -33,4 +34,7 @@ def all_routes() -> list[Any]:
         *conversations.ROUTES,
         *ws.ROUTES,
         *search.ROUTES,
+        *usage.ROUTES,
+        *admin.ROUTES,
+        *metrics.ROUTES,
     ]

@@ -70,6 +70,8 @@ async def send(
             temperature=data.temperature,
             max_tokens=data.max_tokens,
             wait=not streaming,
+            plan=principal.plan,
+            api_key_id=principal.api_key_id,
         )
     )
     if streaming:

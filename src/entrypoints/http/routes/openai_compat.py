@@ -10,14 +10,14 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Response, Router, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
-from litestar.params import JSONBody
+from litestar.params import JSONBody, Parameter
 from litestar.response import Stream
 
 from application.gateway.complete_chat import ChatReply, CompleteChat, CompleteChatCommand
@@ -108,6 +108,14 @@ async def chat_completions(
     data: JSONBody[ChatCompletionRequest],
     principal: FromDishka[Principal],
     complete: FromDishka[CompleteChat],
+    cache_header: Annotated[
+        str | None,
+        Parameter(
+            header="X-Parley-Cache",
+            description="`on`: answer identical temperature-0 non-stream requests from "
+            "your own response cache (the reply says `X-Parley-Cache: hit` or `miss`).",
+        ),
+    ] = None,
 ) -> Response[ChatCompletion]:
     """Non-stream: a `chat.completion` object. With `stream: true`: `text/event-stream` of
     `data: <chat.completion.chunk>` events ending with `data: [DONE]` (a final chunk carries
@@ -121,13 +129,14 @@ async def chat_completions(
         stream=bool(data.stream),
         n=data.n or 1,
         extra=data.extra(),
+        cache_opt_in=(cache_header or "").lower() == "on",
     )
     reply = await complete(command)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if reply.completion is None:
         include_usage = bool(data.stream_options and data.stream_options.include_usage)
-        events = _sse(reply, ChunkFramer(completion_id, created), include_usage, command)
+        events = _sse(reply, ChunkFramer(completion_id, created), include_usage)
         stream = Stream(events, media_type="text/event-stream", headers=_SSE_HEADERS)
         return stream  # type: ignore[return-value]  # documented as the JSON variant
     routed = reply.completion
@@ -137,21 +146,22 @@ async def chat_completions(
         created=created,
         model=routed.model_id,
         choices=[Choice(0, AssistantMessage(result.content), result.finish_reason)],
-        usage=_usage_out(result.usage, command, result.content),
+        usage=_usage_out(result.usage, reply.prompt_tokens, (len(result.content) + 3) // 4),
     )
-    return Response(body)
+    headers = None
+    if command.cache_opt_in:
+        headers = {"X-Parley-Cache": "hit" if reply.cached else "miss"}
+    return Response(body, headers=headers)
 
 
-async def _sse(
-    reply: ChatReply, framer: ChunkFramer, include_usage: bool, command: CompleteChatCommand
-) -> AsyncIterator[bytes]:
+async def _sse(reply: ChatReply, framer: ChunkFramer, include_usage: bool) -> AsyncIterator[bytes]:
     assert reply.chunks is not None
-    model, finish, usage, chars = reply.spec.id, "stop", None, 0
+    model, finish, usage, pieces = reply.spec.id, "stop", None, 0
     try:
         async for routed in reply.chunks:
             model, chunk = routed.model_id, routed.chunk
             if chunk.delta:
-                chars += len(chunk.delta)
+                pieces += 1
                 yield framer.delta(model, chunk.delta)
             if chunk.usage is not None:
                 usage = chunk.usage
@@ -159,7 +169,7 @@ async def _sse(
                 finish = chunk.finish_reason
         yield framer.finish(model, finish)
         if include_usage:
-            yield framer.usage(model, _usage_out(usage, command, "", chars))
+            yield framer.usage(model, _usage_out(usage, reply.prompt_tokens, pieces))
         yield DONE
     except DomainError as exc:  # after the headers: the error travels as an event
         log.warning("v1_stream_failed", code=exc.code, model=model)
@@ -169,12 +179,10 @@ async def _sse(
         yield b"data: " + error_body(500, "internal error", "internal_error") + b"\n\n"
 
 
-def _usage_out(
-    usage: Usage | None, command: CompleteChatCommand, content: str, chars: int = 0
-) -> UsageOut:
-    if usage is None:  # upstream did not report usage: estimate (about 4 characters a token)
-        prompt = sum(len(m.content) // 4 + 4 for m in command.messages)
-        usage = Usage(prompt, (len(content) + chars + 3) // 4)
+def _usage_out(usage: Usage | None, prompt_tokens: int, completion_estimate: int) -> UsageOut:
+    """The provider's usage, else the same estimate quota accounting used."""
+    if usage is None:
+        usage = Usage(prompt_tokens, completion_estimate)
     return UsageOut(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
 
 

@@ -1,0 +1,73 @@
+"""The request rate-limit guard: per route group, keyed by who is calling.
+
+It runs before the authentication guard, so a flood of requests with bad or missing
+credentials is limited per client IP (which the request-context middleware resolved,
+believing X-Forwarded-For only from trusted proxies). Groups: ``chat`` (sending a
+message, on any transport: per user), ``login`` (per IP) and ``default`` (per API key,
+else per user, else per IP). Health, metrics and docs are never limited: load
+balancers and scrapers poll them.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from application.identity.principal import Principal
+from application.usage.rate_limits import RateLimits, RouteGroup
+from domain.errors import Unauthenticated
+
+EXEMPT_PREFIXES = ("/health", "/metrics", "/schema", "/docs")
+RATE_LIMIT_STATE = "rate_limit"
+"""Key in ``scope["state"]`` of the allowed decision, for the RateLimit-* headers."""
+
+
+@lru_cache(maxsize=1024)
+def route_group(method: str, template: str) -> RouteGroup:
+    """Bounded by the number of routes: templates, never raw paths."""
+    if method == "POST":
+        if template == "/v1/chat/completions":
+            return "chat"
+        if template.startswith("/api/v1/conversations/") and template.endswith("/messages"):
+            return "chat"
+        if template == "/api/v1/auth/login":
+            return "login"
+    return "default"
+
+
+async def enforce_rate_limits(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    scope = connection.scope
+    path = scope.get("path", "")
+    if path.startswith(EXEMPT_PREFIXES):
+        return
+    container = connection.state.dishka_container
+    limits: RateLimits = await container.get(RateLimits)
+    if not limits.enabled:
+        return
+    template = scope.get("path_template") or path
+    group = handler.opt.get("rate_group") or route_group(scope.get("method") or "GET", template)
+    client_ip = scope.get("state", {}).get("client_ip", "unknown")
+    if handler.opt.get("public") or group == "login":
+        subject = f"ip:{client_ip}"
+    else:
+        try:
+            principal = await container.get(Principal)
+        except Unauthenticated:
+            # Count the failed attempt against the address, then refuse as before.
+            await limits.check(group, f"ip:{client_ip}")
+            raise
+        subject = _subject(group, principal)
+    decision = await limits.check(group, subject)
+    if decision is not None:
+        scope.setdefault("state", {})[RATE_LIMIT_STATE] = decision
+
+
+def _subject(group: RouteGroup, principal: Principal) -> str:
+    if group == "default" and principal.api_key_id is not None:
+        return f"key:{principal.api_key_id}"
+    return f"user:{principal.user_id}"

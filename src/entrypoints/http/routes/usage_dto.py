@@ -1,0 +1,251 @@
+"""Response bodies of the usage, dashboard and admin routes: documented fields only."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+import msgspec
+
+from application.admin.api_usage import ApiUsageReport
+from application.admin.platform_stats import PlatformStats
+from application.usage.get_dashboard import Dashboard
+from application.usage.get_my_usage import UsageReport
+from domain.plans import Plan
+from domain.usage import UsageTotals
+from domain.users import User
+from entrypoints.http.routes.identity_dto import UserOut
+
+_NANO = Decimal("1e-9")
+
+
+def money(amount: Decimal) -> str:
+    """USD as a decimal string: no float rounding in JSON (the messages API does the same)."""
+    return format(amount.quantize(_NANO).normalize(), "f")
+
+
+class TotalsOut(msgspec.Struct):
+    messages: int
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    cost_usd: str
+
+    @classmethod
+    def of(cls, t: UsageTotals) -> TotalsOut:
+        return cls(
+            t.messages, t.prompt_tokens, t.completion_tokens, t.total_tokens, money(t.cost_usd)
+        )
+
+
+class ModelUsageOut(msgspec.Struct):
+    model: str
+    messages: int
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    cost_usd: str
+
+    @classmethod
+    def of(cls, model: str, t: UsageTotals) -> ModelUsageOut:
+        return cls(
+            model, t.messages, t.prompt_tokens, t.completion_tokens, t.total_tokens,
+            money(t.cost_usd),
+        )  # fmt: skip
+
+
+class DayUsageOut(msgspec.Struct):
+    date: date
+    messages: int
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    cost_usd: str
+    models: list[ModelUsageOut]
+
+
+class KeyUsageOut(msgspec.Struct):
+    api_key_id: UUID | None
+    """``null``: requests made with a signed-in session."""
+    messages: int
+    total_tokens: int
+    cost_usd: str
+
+
+class UsageOut(msgspec.Struct):
+    period: str
+    start: date
+    end: date
+    totals: TotalsOut
+    days: list[DayUsageOut]
+    models: list[ModelUsageOut]
+    api_keys: list[KeyUsageOut]
+
+    @classmethod
+    def of(cls, r: UsageReport) -> UsageOut:
+        days = [
+            DayUsageOut(
+                d.day,
+                d.totals.messages,
+                d.totals.prompt_tokens,
+                d.totals.completion_tokens,
+                d.totals.total_tokens,
+                money(d.totals.cost_usd),
+                [ModelUsageOut.of(m, t) for m, t in sorted(d.models.items())],
+            )
+            for d in r.days
+        ]
+        keys = [
+            KeyUsageOut(k, t.messages, t.total_tokens, money(t.cost_usd))
+            for k, t in sorted(r.api_keys.items(), key=lambda kv: str(kv[0] or ""))
+        ]
+        return cls(
+            r.period.name,
+            r.period.start,
+            r.period.end,
+            TotalsOut.of(r.totals),
+            days,
+            [ModelUsageOut.of(m, t) for m, t in sorted(r.models.items())],
+            keys,
+        )
+
+
+class PlanOut(msgspec.Struct):
+    """Limits are ``null`` when unlimited; ``allowed_models`` empty means every model."""
+
+    name: str
+    monthly_tokens: int | None
+    monthly_messages: int | None
+    concurrent_streams: int | None
+    allowed_models: list[str]
+
+    @classmethod
+    def of(cls, p: Plan) -> PlanOut:
+        return cls(
+            p.name, p.monthly_tokens, p.monthly_messages, p.concurrent_streams,
+            sorted(p.allowed_models),
+        )  # fmt: skip
+
+
+class RemainingOut(msgspec.Struct):
+    tokens: int | None
+    messages: int | None
+
+
+class CountsOut(msgspec.Struct):
+    conversations: int
+    messages: int
+    api_keys: int
+
+
+class DashboardUsageOut(msgspec.Struct):
+    period: Literal["month"]
+    start: date
+    end: date
+    messages: int
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    cost_usd: str
+
+
+class DashboardOut(msgspec.Struct):
+    user: UserOut
+    plan: PlanOut
+    usage: DashboardUsageOut
+    remaining: RemainingOut
+    active_streams: int
+    counts: CountsOut
+
+    @classmethod
+    def of(cls, d: Dashboard) -> DashboardOut:
+        u = d.usage
+        usage = DashboardUsageOut(
+            "month", d.period.start, d.period.end, u.messages, u.prompt_tokens,
+            u.completion_tokens, u.total_tokens, money(u.cost_usd),
+        )  # fmt: skip
+        return cls(
+            UserOut.of(d.user),
+            PlanOut.of(d.plan),
+            usage,
+            RemainingOut(d.remaining.tokens, d.remaining.messages),
+            d.in_flight_streams,
+            CountsOut(d.counts.conversations, d.counts.messages, d.counts.api_keys),
+        )
+
+
+class AdminUserOut(msgspec.Struct):
+    id: UUID
+    email: str
+    display_name: str
+    role: Literal["user", "admin"]
+    plan: str
+    is_active: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> AdminUserOut:
+        base = UserOut.of(user)
+        return cls(
+            base.id, base.email, base.display_name, base.role, base.plan, user.is_active,
+            base.created_at,
+        )  # fmt: skip
+
+
+class AdminUserList(msgspec.Struct):
+    items: list[AdminUserOut]
+    next_cursor: str | None
+
+
+class StatsOut(msgspec.Struct):
+    """All-time totals; ``cache_hit_rate`` is null before any cached lookup (or when the
+    cache cannot be asked)."""
+
+    users: int
+    active_users: int
+    conversations: int
+    messages: int
+    tokens: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: str
+    cache_hits: int | None
+    cache_misses: int | None
+    cache_hit_rate: float | None
+
+    @classmethod
+    def of(cls, s: PlatformStats) -> StatsOut:
+        c, u = s.counts, s.counts.usage
+        rate = s.cache.hit_rate if s.cache is not None else None
+        return cls(
+            c.users, c.active_users, c.conversations, c.messages, u.total_tokens,
+            u.prompt_tokens, u.completion_tokens, money(u.cost_usd),
+            s.cache.hits if s.cache else None, s.cache.misses if s.cache else None,
+            round(rate, 4) if rate is not None else None,
+        )  # fmt: skip
+
+
+class RouteUsageOut(msgspec.Struct):
+    method: str
+    route: str
+    requests: int
+    errors: int
+    p50_ms: float | None
+    p95_ms: float | None
+
+
+class ApiUsageOut(msgspec.Struct):
+    period: str
+    start: date
+    end: date
+    routes: list[RouteUsageOut]
+
+    @classmethod
+    def of(cls, r: ApiUsageReport) -> ApiUsageOut:
+        routes = [
+            RouteUsageOut(x.method, x.route, x.requests, x.errors, x.p50_ms, x.p95_ms)
+            for x in r.routes
+        ]
+        return cls(r.period.name, r.period.start, r.period.end, routes)
