@@ -89,7 +89,7 @@ class ExactPartition:
         else:
             rows = [self._row[key] for key in within if key in self._row]
             keys, vectors = self._keys[rows], self._vectors[rows]
-        return top_k(keys, vectors @ query, k)
+        return top_k(keys, scores_of(vectors, query), k)
 
     def items(self) -> tuple[np.ndarray, np.ndarray]:
         return self._keys[: self._size].copy(), self._vectors[: self._size].copy()
@@ -164,12 +164,11 @@ class HnswPartition:
             if not len(present):
                 return []
             vectors = np.asarray(self.index.get(present.astype(np.uint64), dtype="f32"))
-            return top_k(present, vectors @ query, k)
-        matches = self.index.search(query, min(k, len(self.index)))
-        return [
-            (int(key), 1.0 - float(distance))
-            for key, distance in zip(matches.keys, matches.distances, strict=True)
-        ]
+            return top_k(present, scores_of(vectors, query), k)
+        # threads=1: one query gains nothing from a thread pool but pays for waking it.
+        matches = self.index.search(query, min(k, len(self.index)), threads=1)
+        scores = 1.0 - matches.distances
+        return list(zip(matches.keys.tolist(), scores.tolist(), strict=True))
 
     def key_list(self) -> list[int]:
         keys: list[int] = np.asarray(self.index.keys, dtype=np.int64).tolist()
@@ -180,6 +179,21 @@ class HnswPartition:
         if not len(keys):
             return keys, np.empty((0, self.index.ndim), F32)
         return keys, np.asarray(self.index.get(keys.astype(np.uint64), dtype="f32"))
+
+
+SCORE_CHUNK = 1024
+
+
+def scores_of(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """``vectors @ query`` in blocks of rows: one big product makes OpenBLAS wake its thread
+    pool, which on a busy server costs several times the arithmetic (measured: 5x at 3k
+    rows on 2 cores); blocks stay on the calling thread."""
+    if len(vectors) <= SCORE_CHUNK:
+        return vectors @ query
+    scores = np.empty(len(vectors), F32)
+    for start in range(0, len(vectors), SCORE_CHUNK):
+        np.dot(vectors[start : start + SCORE_CHUNK], query, out=scores[start : start + SCORE_CHUNK])
+    return scores
 
 
 def top_k(keys: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:

@@ -99,7 +99,7 @@ class UsearchVectorIndex(VectorIndex):
         owned = self._parts.get(owner_id)
         if not owned or norm == 0.0 or k <= 0:
             return []
-        vector /= norm
+        vector = vector / norm  # not in place: the caller's array stays as it was
         allowed = None if within is None else list(within)
         found: list[tuple[int, float]] = []
         for role, partition in owned.items():
