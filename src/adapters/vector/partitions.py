@@ -189,7 +189,8 @@ def scores_of(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
     pool, which on a busy server costs several times the arithmetic (measured: 5x at 3k
     rows on 2 cores); blocks stay on the calling thread."""
     if len(vectors) <= SCORE_CHUNK:
-        return vectors @ query
+        small: np.ndarray = vectors @ query
+        return small
     scores = np.empty(len(vectors), F32)
     for start in range(0, len(vectors), SCORE_CHUNK):
         np.dot(vectors[start : start + SCORE_CHUNK], query, out=scores[start : start + SCORE_CHUNK])

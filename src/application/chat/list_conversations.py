@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from application.ports.text_search import TextSearch
 from application.ports.unit_of_work import UnitOfWork
 from domain.conversations import Conversation
 from domain.errors import InvalidInput
 from domain.pagination import Page, page_size
 
 MAX_QUERY_CHARS = 200
+TEXT_MATCH_LIMIT = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,13 +32,19 @@ class ListConversations:
       proper lives in /api/v1/search); ``archived`` filters by the flag when given.
     """
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, text_search: TextSearch) -> None:
         self._uow = uow
+        self._text_search = text_search
 
     async def __call__(self, query: ListConversationsQuery) -> Page[Conversation]:
         text = (query.q or "").strip() or None
         if text is not None and len(text) > MAX_QUERY_CHARS:
             raise InvalidInput(f"q is longer than {MAX_QUERY_CHARS} characters")
+        matches = None
+        if text is not None:  # messages match by full-text search (stemmed words)
+            matches = await self._text_search.matching_conversations(
+                query.owner_id, text, TEXT_MATCH_LIMIT
+            )
         async with self._uow as uow:
             return await uow.conversations.page(
                 query.owner_id,
@@ -44,4 +52,5 @@ class ListConversations:
                 cursor=query.cursor,
                 query=text,
                 archived=query.archived,
+                message_matches=matches,
             )

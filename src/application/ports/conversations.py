@@ -36,9 +36,12 @@ class ConversationRepository(Protocol):
         cursor: str | None = None,
         query: str | None = None,
         archived: bool | None = None,
+        message_matches: Collection[UUID] | None = None,
     ) -> Page[Conversation]:
         """Newest activity (``updated_at``) first. ``query``: case-insensitive substring of
-        the title or of any message; ``archived``: only (un)archived ones, None: all."""
+        the title or of any message; ``archived``: only (un)archived ones, None: all.
+        ``message_matches``: conversations whose messages matched ``query`` by full-text
+        search; when given, it replaces the substring scan of messages."""
 
     @abstractmethod
     async def save(self, conversation: Conversation) -> None:

@@ -148,3 +148,14 @@ async def test_both_endpoints_are_documented_in_openapi(client) -> None:
 async def test_readiness_reports_the_vector_index(client) -> None:
     body = (await client.get("/health/ready")).json()
     assert body["components"]["vector_index"]["status"] == "ok"
+
+
+async def test_the_conversation_list_q_uses_full_text_search(client) -> None:
+    erin = await register(client, "search-erin")
+    conversation, _ = await _chat(client, erin, ["we baked three loaves of rye"])
+    await _chat(client, erin, ["nothing to see here"])
+    listed = await client.get(
+        "/api/v1/conversations", params={"q": "baking loaves"}, headers=erin.headers
+    )  # stemmed: "baking" ~ "baked"; not a substring of the message
+    assert listed.status_code == 200
+    assert [c["id"] for c in listed.json()["items"]] == [conversation]

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,6 +58,7 @@ class SqlConversationRepository(ConversationRepository):
         cursor: str | None = None,
         query: str | None = None,
         archived: bool | None = None,
+        message_matches: Collection[UUID] | None = None,
     ) -> Page[Conversation]:
         c = ConversationRow
         stmt = select(c).where(c.owner_id == owner_id)
@@ -65,10 +66,12 @@ class SqlConversationRepository(ConversationRepository):
             stmt = stmt.where(c.archived == archived)
         if query:
             pattern = f"%{_escape_like(query)}%"
-            in_messages = exists().where(
+            in_messages: ColumnElement[bool] = exists().where(
                 MessageRow.conversation_id == c.id,
                 MessageRow.content.ilike(pattern, escape="\\"),
             )
+            if message_matches is not None:
+                in_messages = c.id.in_(list(message_matches))
             stmt = stmt.where(or_(c.title.ilike(pattern, escape="\\"), in_messages))
         if cursor is not None:
             updated_at, last_id = _conversation_key(cursor)
