@@ -366,6 +366,22 @@ async def test_frames_beyond_the_rate_limit_are_refused_with_rate_limited(
     assert refused[0]["retry_after_s"] > 0
 
 
+async def test_chat_frames_share_the_per_user_chat_limit_with_rest(
+    ws_server: RunningServer, http: httpx.AsyncClient, alice: Account
+) -> None:
+    budget = int(WS_ENV["PARLEY_LIMITS_CHAT_PER_MINUTE"])
+    created = await http.post("/api/v1/conversations", json={}, headers=alice.headers)
+    path = f"/api/v1/conversations/{created.json()['id']}/messages"
+    sent = await asyncio.gather(
+        *(http.post(path, json={"content": "hi"}, headers=alice.headers) for _ in range(budget))
+    )
+    assert [r.status_code for r in sent] == [201] * budget
+    async with await open_socket(ws_server, alice.access_token) as ws:
+        frames = await chat(ws, "over", "one more")
+    assert [(f["type"], f["code"]) for f in frames] == [("error", "RATE_LIMITED")]
+    assert frames[0]["retry_after_s"] > 0
+
+
 async def test_an_empty_message_is_refused_without_leaving_a_conversation_behind(
     ws_server: RunningServer, http: httpx.AsyncClient, alice: Account
 ) -> None:

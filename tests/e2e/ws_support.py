@@ -13,11 +13,15 @@ from tests.support.server import RunningServer
 
 # Replies stream for a moment (cancel and resume need a stream still running); credentials
 # are re-checked often so a logout closes sockets quickly; small limits keep tests cheap.
+# The unlimited plan lets one account stream 20 replies at once (the transport is under
+# test here, not plan quotas); the chat limit still applies (and is tested).
 WS_ENV = {
     "PARLEY_FAKE_GAP_MS": "15",
     "PARLEY_WS_RECHECK_S": "0.3",
     "PARLEY_WS_MESSAGES_PER_MINUTE": "300",
     "PARLEY_WS_MAX_FRAME_BYTES": "65536",
+    "PARLEY_AUTH_DEFAULT_PLAN": "unlimited",
+    "PARLEY_LIMITS_CHAT_PER_MINUTE": "40",
 }
 
 FRAME_TIMEOUT_S = 15.0

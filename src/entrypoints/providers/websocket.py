@@ -8,6 +8,7 @@ from dishka import Provider, Scope, provide
 
 from application.identity.authenticate import Authenticate
 from application.ports.rate_limiter import RateLimiter
+from application.usage.rate_limits import ChatRateLimit, RateLimits
 from entrypoints.http.websocket.registry import SocketRegistry
 from entrypoints.http.websocket.services import SocketServices
 from entrypoints.settings import Settings
@@ -30,9 +31,11 @@ class WebSocketProvider(Provider):
         settings: Settings,
         authenticate: Authenticate,
         limiter: RateLimiter,
+        rate_limits: RateLimits,
         registry: SocketRegistry,
     ) -> SocketServices:
-        return SocketServices.build(settings, authenticate, limiter, registry)
+        chat_limit = ChatRateLimit(rate_limits)
+        return SocketServices.build(settings, authenticate, limiter, chat_limit, registry)
 
 
 def providers(settings: Settings) -> list[Provider]:

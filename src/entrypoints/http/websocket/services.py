@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from application.identity.authenticate import Authenticate
 from application.ports.rate_limiter import RateLimit, RateLimiter
+from application.usage.rate_limits import ChatRateLimit
 from entrypoints.http.websocket.origin import OriginPolicy
 from entrypoints.http.websocket.registry import SocketRegistry
 from entrypoints.settings import Settings, WebSocketSettings
@@ -15,6 +16,8 @@ from entrypoints.settings import Settings, WebSocketSettings
 class SocketServices:
     authenticate: Authenticate
     limiter: RateLimiter
+    chat_limit: ChatRateLimit
+    """Chat sends per user, counted with REST, SSE and /v1 in one window."""
     registry: SocketRegistry
     origins: OriginPolicy
     limits: WebSocketSettings
@@ -27,11 +30,13 @@ class SocketServices:
         settings: Settings,
         authenticate: Authenticate,
         limiter: RateLimiter,
+        chat_limit: ChatRateLimit,
         registry: SocketRegistry,
     ) -> SocketServices:
         return cls(
             authenticate=authenticate,
             limiter=limiter,
+            chat_limit=chat_limit,
             registry=registry,
             origins=OriginPolicy(settings.http.cors_origins),
             limits=settings.ws,

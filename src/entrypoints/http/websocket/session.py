@@ -136,6 +136,7 @@ class SocketSession:
 
     async def _dispatch(self, frame: ClientFrame) -> None:
         if isinstance(frame, ChatFrame):
+            await self._services.chat_limit.check(self._socket.principal.user_id)
             self._open(frame.request_id, lambda stream: self._chat(frame, stream))
         elif isinstance(frame, ResumeFrame):
             key = frame.request_id if frame.request_id is not None else str(frame.generation_id)
@@ -174,7 +175,8 @@ class SocketSession:
         await self._forward(stream, sent.start_event_id)
 
     async def _send_message(self, frame: ChatFrame) -> SentMessage:
-        owner = self._socket.principal.user_id
+        principal = self._socket.principal
+        owner = principal.user_id
         async with self._container() as request:
             conversation_id = frame.conversation_id
             if conversation_id is None:
@@ -192,6 +194,8 @@ class SocketSession:
                     model=frame.model,
                     temperature=frame.temperature,
                     max_tokens=frame.max_tokens,
+                    plan=principal.plan,
+                    api_key_id=principal.api_key_id,
                 )
             )
 
