@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from uuid import UUID, uuid4
 
 from application.identity.authenticate import Authenticate
@@ -120,3 +121,20 @@ async def test_closing_the_registry_closes_every_socket_as_going_away() -> None:
     await registry.aclose()
 
     assert socket.closed_with == (1001, "SHUTTING_DOWN")
+
+
+async def test_the_background_sweep_closes_a_revoked_socket_on_its_own() -> None:
+    user = uuid4()
+    auth = ScriptedAuthenticate({"t": _principal(user)})
+    registry = SocketRegistry(auth, recheck_s=0.05)
+    socket = RecordingSocket("t", user)
+    registry.add(socket)  # type: ignore[arg-type]
+    auth.answers["t"] = TokenRevoked("revoked")  # logout happens after the handshake
+
+    for _ in range(200):  # bounded: the sweep covers every socket each 50 ms
+        if socket.closed_with is not None:
+            break
+        await asyncio.sleep(0.01)
+
+    assert socket.closed_with == (4401, "TOKEN_REVOKED")
+    await registry.aclose()

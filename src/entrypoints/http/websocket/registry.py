@@ -4,7 +4,9 @@ A token checked once at the handshake would keep a socket open for hours after l
 Every ``recheck_s`` the registry runs each socket's credential through ``Authenticate``
 again (revocation store, user row), so logout, password change, deactivation or a deleted
 API key close the socket within a few seconds on every instance. One shared task, not a
-timer per socket: cheap at 10,000 sockets, and the checks run with bounded concurrency.
+timer per socket, and the checks are spread over the period with bounded concurrency. The
+cost is one Authenticate (a revocation-store lookup and a user-row read) per socket per
+``recheck_s``: 2,000 per second for 10,000 sockets at the 5 s default.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from entrypoints.http.websocket.connection import (
 log = structlog.get_logger("parley.ws")
 
 _CONCURRENT_CHECKS = 32
+_SLICES = 10
 
 
 class SocketRegistry:
@@ -48,13 +51,16 @@ class SocketRegistry:
 
     async def recheck_all(self) -> None:
         """Re-authenticate every live socket once; close those no longer allowed."""
+        await self._recheck_batch(list(self._sockets))
+
+    async def _recheck_batch(self, sockets: list[ChatSocket]) -> None:
         gate = asyncio.Semaphore(_CONCURRENT_CHECKS)
 
         async def check(socket: ChatSocket) -> None:
             async with gate:
                 await self._recheck(socket)
 
-        await asyncio.gather(*(check(s) for s in list(self._sockets)))
+        await asyncio.gather(*(check(s) for s in sockets))
 
     async def aclose(self) -> None:
         if self._sweeper is not None:
@@ -65,12 +71,16 @@ class SocketRegistry:
             await socket.close(CLOSE_GOING_AWAY, "SHUTTING_DOWN")
 
     async def _sweep_while_busy(self) -> None:
+        """Each socket once per period, a slice at a time: a steady trickle of checks
+        rather than a burst that would stall live streams every ``recheck_s``."""
         while self._sockets:
-            await asyncio.sleep(self._recheck_s)
-            try:
-                await self.recheck_all()
-            except Exception:
-                log.exception("ws_recheck_failed")
+            sockets = list(self._sockets)
+            for slice_no in range(_SLICES):
+                await asyncio.sleep(self._recheck_s / _SLICES)
+                try:
+                    await self._recheck_batch(sockets[slice_no::_SLICES])
+                except Exception:
+                    log.exception("ws_recheck_failed")
 
     async def _recheck(self, socket: ChatSocket) -> None:
         if socket.closed:
