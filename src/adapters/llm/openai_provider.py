@@ -7,6 +7,7 @@ bounds, because the upstream is untrusted and pydantic per chunk is needlessly s
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,6 +16,7 @@ import httpx2  # the openai SDK's own HTTP library (its ``post`` returns its Res
 import openai
 import structlog
 
+from adapters.llm.lean_transport import LeanTransport
 from adapters.llm.openai_errors import translate_errors
 from adapters.llm.wire import SSELines, WireCompletion, decode_completion
 from application.ports.llm import (
@@ -28,6 +30,7 @@ from application.ports.llm import (
 
 log = structlog.get_logger("parley.llm.openai")
 
+_PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy")
 _NO_KEY = "sk-no-key"  # local servers (Ollama, vLLM) need none, but the SDK wants a value
 
 
@@ -43,17 +46,25 @@ class OpenAIProvider(LLMProvider):
         connect_timeout_s: float = 5.0,
         read_timeout_s: float = 60.0,
         max_response_chars: int = 400_000,
+        lean_transport: bool | None = None,
     ) -> None:
         self.name = name
         self.api_key = api_key
         self._max_chars = max_response_chars
         # A reply of N chars is at most ~N*6 bytes of JSON and SSE framing (escapes).
         self._max_bytes = max_response_chars * 6 + 65_536
+        if lean_transport is None:  # proxies need the SDK's own transport
+            lean_transport = not any(os.environ.get(v) for v in _PROXY_VARIABLES)
         self.client = openai.AsyncOpenAI(
             base_url=base_url,
             api_key=api_key or _NO_KEY,
             max_retries=0,
             timeout=openai.Timeout(read_timeout_s, connect=connect_timeout_s),
+            http_client=(
+                httpx2.AsyncClient(transport=LeanTransport(), trust_env=False)
+                if lean_transport
+                else None
+            ),
         )
 
     def _body(self, request: CompletionRequest, stream: bool) -> dict[str, Any]:

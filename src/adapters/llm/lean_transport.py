@@ -1,0 +1,256 @@
+"""A lean HTTP/1.1 keep-alive transport under the openai SDK.
+
+The SDK still builds every request (URL, auth, headers) and maps every status to its error
+types; only the bytes move here, over asyncio streams parsed by httptools (C), instead of
+the SDK's default pure-Python HTTP stack, which costs about a millisecond per request and
+more per streamed chunk: the gateway's whole latency budget. No proxies, no HTTP/2: the
+provider adapter uses the default transport when a proxy is configured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import AsyncIterator
+
+import httptools
+import httpx2
+
+_READ_SIZE = 65_536
+_DRAIN_S = 0.5
+_DRAIN_PIECES = 64
+_DRAINING: set[asyncio.Future[None]] = set()
+
+
+class _Parsed:
+    """httptools callbacks: collects the head, then body pieces as they arrive."""
+
+    __slots__ = ("complete", "headers", "headers_done", "pieces")
+
+    def __init__(self) -> None:
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.pieces: list[bytes] = []
+        self.headers_done = False
+        self.complete = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        self.headers_done = True
+
+    def on_body(self, body: bytes) -> None:
+        self.pieces.append(body)
+
+    def on_message_complete(self) -> None:
+        self.complete = True
+
+
+class _Connection:
+    __slots__ = ("origin", "reader", "writer")
+
+    def __init__(
+        self, origin: tuple[str, str, int], reader: asyncio.StreamReader, w: asyncio.StreamWriter
+    ) -> None:
+        self.origin = origin
+        self.reader = reader
+        self.writer = w
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class LeanTransport(httpx2.AsyncBaseTransport):
+    """HTTP/1.1 with a per-origin pool of idle keep-alive connections (bounded)."""
+
+    def __init__(self, *, max_idle_per_origin: int = 256) -> None:
+        self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
+        self._max_idle = max_idle_per_origin
+        self._ssl: ssl.SSLContext | None = None
+        self.connections_opened = 0
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        timeouts = request.extensions.get("timeout", {})
+        read_s = timeouts.get("read")
+        url = request.url
+        origin = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
+        head = [f"{request.method} ".encode(), url.raw_path, b" HTTP/1.1\r\n"]
+        for name, value in request.headers.raw:
+            head += [name, b": ", value, b"\r\n"]
+        payload = b"".join(head) + b"\r\n" + await request.aread()
+        for attempt in (0, 1):  # an idle keep-alive connection may have been closed upstream
+            connection, reused = await self._checkout(origin, timeouts.get("connect"), request)
+            parsed = _Parsed()
+            parser = httptools.HttpResponseParser(parsed)
+            try:
+                connection.writer.write(payload)
+                await connection.writer.drain()
+                while not parsed.headers_done:
+                    data = await _read(connection, read_s, request)
+                    if not data:
+                        raise httpx2.RemoteProtocolError("connection closed", request=request)
+                    _feed(parser, data, request)
+            except (httpx2.RemoteProtocolError, httpx2.ReadError, ConnectionError) as exc:
+                connection.close()
+                if reused and attempt == 0:
+                    continue
+                raise _as_transport_error(exc, request) from None
+            except BaseException:
+                connection.close()
+                raise
+            reusable = parser.get_http_version() == "1.1" and not _closes(parsed.headers)
+            body = _Body(self, connection, parser, parsed, read_s, request, reusable)
+            return httpx2.Response(
+                parser.get_status_code(),
+                headers=parsed.headers,
+                stream=body,
+                request=request,
+                extensions={"http_version": b"HTTP/1.1"},
+            )
+        raise httpx2.RemoteProtocolError("no connection", request=request)  # pragma: no cover
+
+    async def _checkout(
+        self, origin: tuple[str, str, int], connect_s: float | None, request: httpx2.Request
+    ) -> tuple[_Connection, bool]:
+        idle = self._idle.get(origin)
+        while idle:
+            connection = idle.pop()
+            if not connection.writer.is_closing() and not connection.reader.at_eof():
+                return connection, True
+            connection.close()
+        scheme, host, port = origin
+        if scheme == "https" and self._ssl is None:
+            self._ssl = ssl.create_default_context()
+        tls = self._ssl if scheme == "https" else None
+        try:
+            async with asyncio.timeout(connect_s):
+                reader, writer = await asyncio.open_connection(
+                    host, port, ssl=tls, server_hostname=host if tls else None, limit=_READ_SIZE
+                )
+        except TimeoutError:
+            raise httpx2.ConnectTimeout("connect timed out", request=request) from None
+        except OSError as exc:
+            raise httpx2.ConnectError(str(exc) or "connect failed", request=request) from None
+        self.connections_opened += 1
+        return _Connection(origin, reader, writer), False
+
+    def release(self, connection: _Connection) -> None:
+        idle = self._idle.setdefault(connection.origin, [])
+        if len(idle) < self._max_idle:
+            idle.append(connection)
+        else:
+            connection.close()
+
+    async def aclose(self) -> None:
+        for idle in self._idle.values():
+            for connection in idle:
+                connection.close()
+        self._idle.clear()
+
+
+class _Body(httpx2.AsyncByteStream):
+    def __init__(
+        self,
+        transport: LeanTransport,
+        connection: _Connection,
+        parser: httptools.HttpResponseParser,
+        parsed: _Parsed,
+        read_s: float | None,
+        request: httpx2.Request,
+        reusable: bool,
+    ) -> None:
+        self._transport = transport
+        self._reusable = reusable
+        self._connection: _Connection | None = connection
+        self._parser = parser
+        self._parsed = parsed
+
+        self._read_s = read_s
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        parsed, connection = self._parsed, self._connection
+        while connection is not None:
+            if parsed.pieces:
+                pieces, parsed.pieces = parsed.pieces, []
+                for piece in pieces:
+                    yield piece
+            if parsed.complete:
+                self._finish()
+                return
+            data = await _read(connection, self._read_s, self._request)
+            if data:
+                _feed(self._parser, data, self._request)
+            elif _delimited_by_close(parsed.headers):
+                parsed.complete = True  # the body was "everything until the server closes"
+                self._reusable = False
+            else:
+                raise httpx2.RemoteProtocolError("response ended early", request=self._request)
+
+    async def aclose(self) -> None:
+        self._finish()
+
+    def _finish(self) -> None:
+        """Back to the pool if the response was read to its end (a reader may stop at the
+        last event before the terminating chunk was parsed: then it is simply closed)."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        if not self._reusable:
+            connection.close()
+        elif self._parsed.complete:
+            self._transport.release(connection)
+        else:  # e.g. stopped at `data: [DONE]`, the chunked terminator still in flight
+            task = asyncio.ensure_future(self._drain(connection))
+            _DRAINING.add(task)
+            task.add_done_callback(_DRAINING.discard)
+
+    async def _drain(self, connection: _Connection) -> None:
+        """Read the rest of an abandoned response briefly and bounded, to reuse the
+        connection; anything longer or larger is not worth it: close."""
+        self._parsed.pieces.clear()
+        try:
+            async with asyncio.timeout(_DRAIN_S):
+                while not self._parsed.complete and len(self._parsed.pieces) < _DRAIN_PIECES:
+                    data = await connection.reader.read(_READ_SIZE)
+                    if not data:
+                        break
+                    self._parser.feed_data(data)
+        except (TimeoutError, OSError, httptools.HttpParserError):
+            pass
+        if self._parsed.complete:
+            self._transport.release(connection)
+        else:
+            connection.close()
+
+
+def _closes(headers: list[tuple[bytes, bytes]]) -> bool:
+    return any(n.lower() == b"connection" and v.lower() == b"close" for n, v in headers)
+
+
+def _delimited_by_close(headers: list[tuple[bytes, bytes]]) -> bool:
+    names = {name.lower() for name, _ in headers}
+    return b"content-length" not in names and b"transfer-encoding" not in names
+
+
+async def _read(connection: _Connection, read_s: float | None, request: httpx2.Request) -> bytes:
+    try:
+        async with asyncio.timeout(read_s):
+            return await connection.reader.read(_READ_SIZE)
+    except TimeoutError:
+        raise httpx2.ReadTimeout("read timed out", request=request) from None
+    except OSError as exc:
+        raise httpx2.ReadError(str(exc) or "read failed", request=request) from None
+
+
+def _feed(parser: httptools.HttpResponseParser, data: bytes, request: httpx2.Request) -> None:
+    try:
+        parser.feed_data(data)
+    except httptools.HttpParserError as exc:
+        raise httpx2.RemoteProtocolError(f"invalid HTTP: {exc}", request=request) from None
+
+
+def _as_transport_error(exc: Exception, request: httpx2.Request) -> httpx2.TransportError:
+    if isinstance(exc, httpx2.TransportError):
+        return exc
+    return httpx2.ReadError(str(exc) or type(exc).__name__, request=request)
