@@ -9,6 +9,9 @@ from typing import Any
 import msgspec
 from msgspec import Struct
 
+from application.chat.send_message import SentMessage
+from application.chat.views import message_data
+from application.identity.principal import Principal
 from application.ports.generation_log import GenerationEvent
 from domain.errors import DomainError, TooManyRequests
 
@@ -70,6 +73,25 @@ _ENCODER = msgspec.json.Encoder()
 
 def encode(frame: ServerFrame) -> str:
     return _ENCODER.encode(frame).decode()
+
+
+def ready_frame(principal: Principal) -> Ready:
+    expires = principal.expires_at
+    return Ready(
+        user_id=str(principal.user_id),
+        expires_at=expires.isoformat().replace("+00:00", "Z") if expires else None,
+    )
+
+
+def ack_frame(key: RequestKey, sent: SentMessage) -> Ack:
+    return Ack(
+        request_id=key,
+        conversation_id=str(sent.conversation.id),
+        generation_id=str(sent.generation_id),
+        user_message=message_data(sent.user_message),
+        assistant_message_id=str(sent.assistant_message.id),
+        event_id=sent.start_event_id,
+    )
 
 
 def utc_now() -> str:
