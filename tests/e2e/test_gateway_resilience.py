@@ -15,7 +15,17 @@ from tests.support.backends import Backend
 from tests.support.mock_openai import Fault, MockUpstream, reply_tokens
 from tests.support.server import RunningServer, run_server
 
-SCENARIOS = ["retry", "fallback", "limited", "stall", "midstall", "malformed", "endless", "brk"]
+SCENARIOS = [
+    "retry",
+    "fallback",
+    "limited",
+    "stall",
+    "midstall",
+    "malformed",
+    "endless",
+    "brk",
+    "midfb",
+]
 
 HI = [{"role": "user", "content": "hi"}]
 
@@ -34,6 +44,8 @@ def parley_toml(mock_url: str) -> str:
         "breaker_failure_ratio = 0.5",
         "breaker_cooldown_s = 1",
         "max_response_chars = 3000",
+        # Models without fallbacks still end a broken stream with an error under this policy.
+        'mid_stream_failure = "fallback"',
         "[providers.local]",
         'kind = "fake"',
     ]
@@ -42,7 +54,7 @@ def parley_toml(mock_url: str) -> str:
     for name in SCENARIOS:
         lines += ["[[models]]", f'id = "{name}"', f'provider = "{name}"']
         lines += [f'upstream_model = "{name}-up"']
-        if name == "fallback":
+        if name in ("fallback", "midfb"):
             lines.append('fallbacks = ["backup"]')
     lines += ["[[models]]", 'id = "backup"', 'provider = "local"']
     return "\n".join(lines) + "\n"
@@ -177,3 +189,13 @@ def test_the_breaker_opens_on_failures_and_recovers(client, mock, parley) -> Non
     completion = client.chat.completions.create(model="brk", messages=HI)
     assert completion.choices[0].message.content
     assert "brk: closed" in llm_detail(parley)
+
+
+def test_a_stream_broken_mid_way_continues_on_the_fallback_model(client, mock) -> None:
+    mock.script("midfb-up", [Fault(drop_after=3)])
+    stream = client.chat.completions.create(model="midfb", messages=HI, stream=True)
+    chunks = [c for c in stream if c.choices]
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert text.startswith("".join(reply_tokens(3)) + "Echo: Continue")
+    assert chunks[0].model == "midfb" and chunks[-1].model == "backup"
+    assert mock.calls("midfb-up") == 1
