@@ -20,24 +20,25 @@ import structlog
 from application.llm.attempts import Attempts, Sleep
 from application.llm.breaker import BreakerState, CircuitBreaker
 from application.llm.policy import ProviderLimits, RoutingPolicy
+from application.llm.requests import (
+    complete_within,
+    continuation,
+    upstream_request,
+)
 from application.llm.upstream_stream import UpstreamStream
 from application.ports.llm import (
     ChatMessage,
     Chunk,
     Completion,
-    CompletionRequest,
     LLMProvider,
     ProviderBadRequest,
     ProviderProtocolError,
-    ProviderTimeout,
     ProviderUnavailable,
 )
 from domain.catalog import ModelCatalog, ModelSpec
 from domain.errors import DomainError
 
 log = structlog.get_logger("parley.llm")
-
-CONTINUE_PROMPT = "Continue exactly where your previous reply stopped, without repeating it."
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +105,9 @@ class LLMRouter:
     ) -> RoutedCompletion:
         last_error: DomainError | None = None
         for candidate in self._chain(spec):
-            request = self._request(candidate, messages, max_tokens, temperature, extra)
+            request = upstream_request(candidate, messages, max_tokens, temperature, extra)
             call = partial(
-                _complete,
+                complete_within,
                 self.providers[candidate.provider],
                 request,
                 self._limits_for(candidate.provider).total_timeout_s,
@@ -138,8 +139,8 @@ class LLMRouter:
         size = 0
         last_error: DomainError | None = None
         for index, candidate in enumerate(chain):
-            prompt = _continuation(messages, emitted) if emitted else messages
-            request = self._request(candidate, prompt, max_tokens, temperature, extra)
+            prompt = continuation(messages, emitted) if emitted else messages
+            request = upstream_request(candidate, prompt, max_tokens, temperature, extra)
             upstream = UpstreamStream(
                 self.providers[candidate.provider],
                 request,
@@ -192,39 +193,3 @@ class LLMRouter:
 
     def _limits_for(self, provider: str) -> ProviderLimits:
         return self._limits.get(provider, self.policy.default_limits)
-
-    @staticmethod
-    def _request(
-        spec: ModelSpec,
-        messages: Sequence[ChatMessage],
-        max_tokens: int,
-        temperature: float | None,
-        extra: Mapping[str, Any] | None,
-    ) -> CompletionRequest:
-        allowed = {k: v for k, v in extra.items() if k in spec.allowed_params} if extra else {}
-        return CompletionRequest(
-            model=spec.upstream_model,
-            messages=tuple(messages),
-            max_tokens=max(1, min(max_tokens, spec.max_output_tokens)),
-            temperature=temperature,
-            extra=allowed,
-        )
-
-
-async def _complete(
-    provider: LLMProvider, request: CompletionRequest, total_s: float
-) -> Completion:
-    try:
-        async with asyncio.timeout(total_s):
-            return await provider.complete(request)
-    except TimeoutError:
-        raise ProviderTimeout(f"provider {provider.name!r} did not answer in time") from None
-
-
-def _continuation(messages: Sequence[ChatMessage], emitted: list[str]) -> list[ChatMessage]:
-    """Ask a fallback model to carry on from the partial reply instead of starting over."""
-    return [
-        *messages,
-        ChatMessage("assistant", "".join(emitted)),
-        ChatMessage("user", CONTINUE_PROMPT),
-    ]

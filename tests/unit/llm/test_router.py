@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from application.llm.policy import BreakerPolicy, ProviderLimits, RoutingPolicy
-from application.llm.router import CONTINUE_PROMPT, LLMRouter, RoutedChunk
+from application.llm.requests import CONTINUE_PROMPT
+from application.llm.router import LLMRouter, RoutedChunk
 from application.ports.llm import (
     ChatMessage,
     ProviderBadRequest,
