@@ -9,14 +9,11 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import structlog
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Response, Router, get, post
-from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.params import JSONBody, Parameter
 from litestar.response import Stream
 
@@ -26,9 +23,9 @@ from application.identity.principal import Principal
 from application.ports.llm import ChatMessage, Usage
 from domain.catalog import ModelCatalog
 from domain.errors import DomainError, InvalidInput
+from entrypoints.http.openai_docs import OPENAI_ERROR_RESPONSES, CompletionOperation
 from entrypoints.http.openai_errors import (
     OPENAI_EXCEPTION_HANDLERS,
-    OpenAIError,
     error_body,
     openai_code,
 )
@@ -55,37 +52,13 @@ log = structlog.get_logger("parley.http.v1")
 
 _STARTED = int(time.time())
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-_ERRORS = {
-    status: ResponseSpec(OpenAIError, description=text)
-    for status, text in [
-        (400, "Invalid request (OpenAI error body)"),
-        (401, "Missing or invalid API key or token"),
-        (404, "Model not found (`code: model_not_found`)"),
-        (413, "Request body too large"),
-        (429, "Rate limit or quota exceeded (`Retry-After` header)"),
-        (502, "Upstream provider error"),
-        (503, "Upstream provider unavailable"),
-        (504, "Upstream provider timed out"),
-    ]
-}
 
 
-@dataclass
-class _CompletionOperation(Operation):
-    """Documents the streamed variant of the 200 response next to the JSON one."""
-
-    def __post_init__(self) -> None:
-        ok = (self.responses or {}).get("200")
-        if isinstance(ok, OpenAPIResponse) and ok.content is not None:
-            ok.content["text/event-stream"] = OpenAPIMediaType(
-                schema=Schema(
-                    type=OpenAPIType.STRING,
-                    description="`data: <ChatCompletionChunk JSON>` events, then `data: [DONE]`",
-                )
-            )
-
-
-@get("/models", summary="List models (chat models and the embedding model)", responses=_ERRORS)
+@get(
+    "/models",
+    summary="List models (chat models and the embedding model)",
+    responses=OPENAI_ERROR_RESPONSES,
+)
 @inject
 async def list_models(
     catalog: FromDishka[ModelCatalog], embed: FromDishka[EmbedTexts]
@@ -100,8 +73,8 @@ async def list_models(
     "/chat/completions",
     status_code=200,
     summary="Create a chat completion (OpenAI-compatible; `stream: true` gives SSE)",
-    responses=_ERRORS,
-    operation_class=_CompletionOperation,
+    responses=OPENAI_ERROR_RESPONSES,
+    operation_class=CompletionOperation,
 )
 @inject
 async def chat_completions(
@@ -199,7 +172,7 @@ def _message(m: MessageIn) -> ChatMessage:
     return ChatMessage(m.role, "".join(texts))
 
 
-@post("/embeddings", status_code=200, summary="Create embeddings", responses=_ERRORS)
+@post("/embeddings", status_code=200, summary="Create embeddings", responses=OPENAI_ERROR_RESPONSES)
 @inject
 async def embeddings(
     data: JSONBody[EmbeddingsRequest],
