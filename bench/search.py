@@ -34,8 +34,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from adapters.vector.usearch_index import UsearchVectorIndex  # noqa: E402
-from application.ports.vector_index import VectorRecord  # noqa: E402
+from adapters.vector.usearch_index import UsearchVectorIndex
+from application.ports.vector_index import VectorRecord
 
 DIM = 384
 K = 10
@@ -148,7 +148,7 @@ def bench_parley(data: Data, exact_max: int, expansion_search: int) -> Result:
 
     asyncio.run(build())
     build_s = time.perf_counter() - started
-    del records
+    records.clear()
     gc.collect()
     memory = rss_mb() - before
 
@@ -255,7 +255,7 @@ def bench_faiss(data: Data) -> list[Result]:
     results.append(
         Result("faiss exact per owner", "IndexFlatIP", build_s, memory, p50, p99, qps, recall)
     )
-    del flats
+    flats.clear()
 
     gc.collect()
     before = rss_mb()
@@ -323,7 +323,10 @@ def main() -> None:
             results.extend(bench_faiss(data))
         except ImportError:
             print("faiss-cpu not installed: skipped", file=sys.stderr)
-    header = f"{'system':<24} {'params':<40} {'build s':>8} {'mem MB':>7} {'p50 µs':>8} {'p99 µs':>8} {'q/s':>8} {'recall':>7}"
+    header = (
+        f"{'system':<24} {'params':<40} {'build s':>8} {'mem MB':>7} "
+        f"{'p50 µs':>8} {'p99 µs':>8} {'q/s':>8} {'recall':>7}"
+    )
     print(header)
     print("-" * len(header))
     for r in results:

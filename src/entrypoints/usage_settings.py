@@ -41,10 +41,12 @@ class PlanSettings(Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 def default_plans() -> dict[str, PlanSettings]:
+    # Stream caps are generous: one chat client may stream a couple of dozen replies at
+    # once (several tabs and sockets); the cap exists to stop one user holding hundreds.
     return {
-        "free": PlanSettings(monthly_tokens=200_000, monthly_messages=2_000, concurrent_streams=4),
+        "free": PlanSettings(monthly_tokens=200_000, monthly_messages=2_000, concurrent_streams=24),
         "pro": PlanSettings(
-            monthly_tokens=5_000_000, monthly_messages=50_000, concurrent_streams=10
+            monthly_tokens=5_000_000, monthly_messages=50_000, concurrent_streams=64
         ),
         "unlimited": PlanSettings(),
     }
