@@ -35,6 +35,7 @@ class RecordingSocket:
         self.credential = credential
         self.principal = _principal(user_id, plan="free")
         self.closed = False
+        self.failed_checks = 0
         self.closed_with: tuple[int, str] | None = None
 
     async def close(self, code: int, reason: str = "") -> None:
@@ -73,15 +74,34 @@ async def test_a_disabled_account_closes_its_socket_too() -> None:
     await registry.aclose()
 
 
-async def test_an_unreachable_revocation_store_fails_closed_with_try_again_later() -> None:
+async def test_a_revocation_store_unreachable_twice_in_a_row_fails_closed() -> None:
     auth = ScriptedAuthenticate({"t": TokenStoreUnavailable("down")})
     registry = SocketRegistry(auth, recheck_s=60)
     socket = RecordingSocket("t", uuid4())
     registry.add(socket)  # type: ignore[arg-type]
 
     await registry.recheck_all()
+    assert socket.closed_with is None  # one period's grace for a blip
 
+    await registry.recheck_all()
     assert socket.closed_with == (1013, "TOKEN_STORE_UNAVAILABLE")
+    await registry.aclose()
+
+
+async def test_a_successful_check_resets_the_grace_for_store_outages() -> None:
+    user = uuid4()
+    auth = ScriptedAuthenticate({"t": TokenStoreUnavailable("down")})
+    registry = SocketRegistry(auth, recheck_s=60)
+    socket = RecordingSocket("t", user)
+    registry.add(socket)  # type: ignore[arg-type]
+
+    await registry.recheck_all()
+    auth.answers["t"] = _principal(user)
+    await registry.recheck_all()
+    auth.answers["t"] = TokenStoreUnavailable("down again")
+    await registry.recheck_all()
+
+    assert socket.closed_with is None
     await registry.aclose()
 
 

@@ -28,7 +28,7 @@ CLOSE_UNAUTHENTICATED = 4401
 
 
 class ChatSocket:
-    __slots__ = ("_expiry", "_lock", "_ws", "closed", "credential", "principal")
+    __slots__ = ("_expiry", "_lock", "_ws", "closed", "credential", "failed_checks", "principal")
 
     def __init__(self, ws: WebSocket[Any, Any, Any], principal: Principal, credential: str) -> None:
         self._ws = ws
@@ -37,6 +37,8 @@ class ChatSocket:
         self.principal = principal
         self.credential = credential
         self.closed = False
+        self.failed_checks = 0
+        """Re-checks in a row that could not reach the revocation store (see registry)."""
 
     async def send(self, frame: ServerFrame) -> bool:
         """Send one frame; False once the socket is gone (callers then stop streaming)."""

@@ -29,6 +29,7 @@ log = structlog.get_logger("parley.ws")
 
 _CONCURRENT_CHECKS = 32
 _SLICES = 10
+_FAILED_CHECKS_TO_CLOSE = 2
 
 
 class SocketRegistry:
@@ -91,9 +92,14 @@ class SocketRegistry:
         except Unauthenticated as exc:
             await socket.close(CLOSE_UNAUTHENTICATED, exc.code)
         except Unavailable as exc:
-            # Fail closed (R8, R20): without the revocation store nobody can vouch for it.
-            await socket.close(CLOSE_TRY_LATER, exc.code)
+            # Fail closed (R8, R20), after one period's grace: a blip of the revocation
+            # store (or a saturated instance) must not drop every socket at once and start
+            # a reconnect storm. A revoked token then lives at most 2 x recheck_s.
+            socket.failed_checks += 1
+            if socket.failed_checks >= _FAILED_CHECKS_TO_CLOSE:
+                await socket.close(CLOSE_TRY_LATER, exc.code)
         else:
+            socket.failed_checks = 0
             if principal.user_id != socket.principal.user_id:
                 await socket.close(CLOSE_UNAUTHENTICATED, "TOKEN_INVALID")
             socket.principal = principal  # role and plan changes apply to later frames
