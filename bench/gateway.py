@@ -30,6 +30,13 @@ from tests.support.mock_openai import MockUpstream, free_port
 from tests.support.server import ROOT
 
 LITELLM = Path("/tmp/litellm-venv/bin/litellm")
+# Rate limits and quota accounting stay on (every request is counted, reserved and
+# settled), with ceilings a benchmark cannot reach.
+LIMITS_ON_BUT_HIGH = (
+    "[limits]\nchat_per_minute = 100000000\ndefault_per_minute = 100000000\n"
+    "[plans.free]\nmonthly_tokens = 1000000000000\nmonthly_messages = 1000000000000\n"
+    "concurrent_streams = 1000\n"
+)
 BODY = {"model": "mock-model", "messages": [{"role": "user", "content": "Say hello"}]}
 
 
@@ -131,9 +138,8 @@ def row(label: str, base: Run, runs: dict[str, Run], stream: bool) -> str:
         )
         if stream:
             cells.append(f"{run.pct(50, ttft=True) - base.pct(50, ttft=True):>+7.2f}")
-        errors = len(run.samples) - len(run.ok)
-        if errors:
-            cells.append(f"({errors} err)")
+        if run.errors:
+            cells.append(f"(errors: {dict(run.errors)})")
     return " | ".join(cells)
 
 
@@ -150,12 +156,16 @@ def main() -> None:
         toml.write_text(
             f'[llm]\nmodel = "mock-model"\n[providers.mock]\nbase_url = "{mock.url}"\n'
             'api_key_env = "MOCK_KEY"\n[[models]]\nid = "mock-model"\nprovider = "mock"\n'
+            + LIMITS_ON_BUT_HIGH
         )
+        fake_toml = tmp / "fake.toml"
+        fake_toml.write_text(LIMITS_ON_BUT_HIGH)
         (tmp / "gw").mkdir()
         (tmp / "fake").mkdir()
         env = {"PARLEY_CONFIG": str(toml), "MOCK_KEY": "sk-mock"}
         gw_port, gw_pid, cold = stack.enter_context(parley(env, tmp / "gw"))
-        fake_port, fake_pid, _ = stack.enter_context(parley({}, tmp / "fake"))
+        fake_env = {"PARLEY_CONFIG": str(fake_toml)}
+        fake_port, fake_pid, _ = stack.enter_context(parley(fake_env, tmp / "fake"))
         gw_key = register_with_api_key(f"http://127.0.0.1:{gw_port}").api_key
         fake_key = register_with_api_key(f"http://127.0.0.1:{fake_port}").api_key
         rest_rss = rss_mib(gw_pid)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 _CONTENT = re.compile(rb'"content":\s*"[^"]')
@@ -24,6 +25,7 @@ class Sample:
     latency_s: float
     ttft_s: float | None
     ok: bool
+    status: int = 0
 
 
 @dataclass
@@ -34,6 +36,10 @@ class Run:
     @property
     def ok(self) -> list[Sample]:
         return [s for s in self.samples if s.ok]
+
+    @property
+    def errors(self) -> Counter[int]:
+        return Counter(s.status for s in self.samples if not s.ok)
 
     @property
     def rps(self) -> float:
@@ -62,7 +68,8 @@ async def _one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: 
     started = time.perf_counter()
     writer.write(raw)
     head = await reader.readuntil(b"\r\n\r\n")
-    ok = head.startswith(b"HTTP/1.1 200")
+    status = int(head[9:12])
+    ok = status == 200
     lower = head.lower()
     ttft = None
     if _CHUNKED.search(lower):
@@ -77,7 +84,7 @@ async def _one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: 
     else:
         match = _LENGTH.search(lower)
         await reader.readexactly(int(match.group(1)) if match else 0)
-    return Sample(time.perf_counter() - started, ttft, ok)
+    return Sample(time.perf_counter() - started, ttft, ok, status)
 
 
 async def _worker(host: str, port: int, raw: bytes, deadline: float, run: Run) -> None:

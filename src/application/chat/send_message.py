@@ -138,7 +138,7 @@ class SendMessage:
             await uow.messages.add(reply, lease_until=lease)
             # Quota is reserved last: a refusal rolls the turn back, so nothing is stored.
             ticket = await reserve_chat_turn(
-                self._spending, owner_id=command.owner_id, plan=command.plan,
+                self._spending, uow, owner_id=command.owner_id, plan=command.plan,
                 api_key_id=command.api_key_id, spec=spec, prompt_tokens=fitted.prompt_tokens,
                 max_tokens=max_tokens, stream=not command.wait,
             )  # fmt: skip

@@ -13,6 +13,7 @@ from typing import Protocol
 from uuid import UUID
 
 from application.ports.quota_ledger import Hold
+from application.ports.unit_of_work import UnitOfWork
 from domain.catalog import ModelSpec
 
 
@@ -46,9 +47,13 @@ class SpendTicket:
 
 class SpendGuard(Protocol):
     @abstractmethod
-    async def reserve(self, request: SpendRequest) -> SpendTicket:
+    async def reserve(self, request: SpendRequest, uow: UnitOfWork | None = None) -> SpendTicket:
         """Raise QUOTA_EXCEEDED / TOO_MANY_STREAMS (429), MODEL_NOT_IN_PLAN (403), or
-        QUOTA_UNAVAILABLE (503) when accounting is down: never spend unaccounted."""
+        QUOTA_UNAVAILABLE (503) when accounting is down: never spend unaccounted.
+
+        A caller inside an open unit of work passes it: the guard's reads (the account's
+        plan, the month's usage) then share its connection. Taking a second connection
+        while holding one deadlocks a pool of N under N concurrent requests."""
 
     @abstractmethod
     async def settle(
@@ -64,7 +69,7 @@ class SpendGuard(Protocol):
 class UnmeteredSpending(SpendGuard):
     """No quotas, no accounting: grants what is asked."""
 
-    async def reserve(self, request: SpendRequest) -> SpendTicket:
+    async def reserve(self, request: SpendRequest, uow: UnitOfWork | None = None) -> SpendTicket:
         return SpendTicket(
             request.user_id,
             request.api_key_id,

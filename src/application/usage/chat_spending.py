@@ -6,12 +6,14 @@ from __future__ import annotations
 from uuid import UUID
 
 from application.ports.spend_guard import SpendGuard, SpendRequest, SpendTicket
+from application.ports.unit_of_work import UnitOfWork
 from domain.catalog import ModelSpec
 from domain.messages import Message
 
 
 async def reserve_chat_turn(
     spending: SpendGuard,
+    uow: UnitOfWork,
     *,
     owner_id: UUID,
     plan: str | None,
@@ -21,10 +23,10 @@ async def reserve_chat_turn(
     max_tokens: int,
     stream: bool,
 ) -> SpendTicket:
-    """Reserve before the turn is stored (``plan`` None: the account's plan is read, as
-    for the CLI, which has no principal)."""
+    """Reserve before the turn is stored, reading through the turn's own unit of work
+    (``plan`` None: the account's plan is read, as for the CLI, which has no principal)."""
     request = SpendRequest(owner_id, plan, api_key_id, spec, prompt_tokens, max_tokens, stream)
-    return await spending.reserve(request)
+    return await spending.reserve(request, uow)
 
 
 async def settle_chat_reply(

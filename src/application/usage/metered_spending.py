@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from typing import TypeVar
 from uuid import UUID
 
 import structlog
@@ -17,7 +19,7 @@ from application.ports.quota_ledger import (
     Reservation,
 )
 from application.ports.spend_guard import SpendGuard, SpendRequest, SpendTicket
-from application.ports.unit_of_work import UnitOfWorkFactory
+from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.usage.usage_recorder import UsageRecorder
 from domain.catalog import ModelCatalog, ModelNotFound
 from domain.errors import DomainError
@@ -25,6 +27,8 @@ from domain.plans import Plan, PlanBook, QuotaExceeded, TooManyStreams
 from domain.usage import UsageEntry, UsageTotals, month_key, seconds_until_next_month
 
 log = structlog.get_logger("parley.usage")
+
+T = TypeVar("T")
 
 STREAM_RETRY_AFTER_S = 5.0
 
@@ -65,8 +69,12 @@ class MeteredSpending(SpendGuard):
         self._metrics = metrics
         self._hold_ttl_s = hold_ttl_s
 
-    async def reserve(self, request: SpendRequest) -> SpendTicket:
-        plan = self._plans.get(request.plan or await self._account_plan(request.user_id))
+    async def reserve(self, request: SpendRequest, uow: UnitOfWork | None = None) -> SpendTicket:
+        name = request.plan
+        if name is None:
+            user = await self._read(uow, lambda u: u.users.get(request.user_id))
+            name = user.plan if user is not None else ""
+        plan = self._plans.get(name)
         if not plan.allows_model(request.model.id):
             self._metrics.quota_rejected("model")
         plan.check_model(request.model.id)
@@ -80,7 +88,7 @@ class MeteredSpending(SpendGuard):
         if limits != QuotaLimits():
             prompt = max(0, request.prompt_tokens)
             ask = QuotaAsk(prompt + request.max_tokens, prompt + 1, 1, request.stream)
-            reservation = await self._reserve(request.user_id, ask, limits)
+            reservation = await self._reserve(request.user_id, ask, limits, uow)
             self._refuse_if_denied(reservation, plan)
             hold = reservation.hold
             assert hold is not None
@@ -114,25 +122,29 @@ class MeteredSpending(SpendGuard):
     async def release(self, ticket: SpendTicket) -> None:
         await self._close(ticket, 0, 0)
 
-    async def _reserve(self, user_id: UUID, ask: QuotaAsk, limits: QuotaLimits) -> Reservation:
+    async def _reserve(
+        self, user_id: UUID, ask: QuotaAsk, limits: QuotaLimits, uow: UnitOfWork | None
+    ) -> Reservation:
         account = str(user_id)
         now = self._clock.now()
         period = month_key(now.date())
         reservation = await self._ledger.reserve(account, period, ask, limits, self._hold_ttl_s)
         if not reservation.needs_seed:
             return reservation
-        async with self._uow_factory() as uow:
-            spent = await uow.usage.totals_since(user_id, now.date().replace(day=1))
+        month_start = now.date().replace(day=1)
+        spent = await self._read(uow, lambda u: u.usage.totals_since(user_id, month_start))
         await self._ledger.seed(account, period, tokens=spent.total_tokens, messages=spent.messages)
         reservation = await self._ledger.reserve(account, period, ask, limits, self._hold_ttl_s)
         if reservation.needs_seed:  # the ledger lost the seed at once: it is not healthy
             raise QuotaLedgerUnavailable("quota accounting is unavailable; try again")
         return reservation
 
-    async def _account_plan(self, user_id: UUID) -> str:
-        async with self._uow_factory() as uow:
-            user = await uow.users.get(user_id)
-        return user.plan if user is not None else ""
+    async def _read(self, uow: UnitOfWork | None, query: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """Through the caller's open unit of work if there is one, else a short one."""
+        if uow is not None:
+            return await query(uow)
+        async with self._uow_factory() as own:
+            return await query(own)
 
     def _refuse_if_denied(self, reservation: Reservation, plan: Plan) -> None:
         if reservation.denied is None:
