@@ -13,3 +13,5 @@ def server(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     """The real `parley serve` process on this backend (shared by the e2e tests)."""
     with run_server(backend.env, tmp_path_factory.mktemp(f"server-{backend.name}")) as running:
         yield running
+        leaked = running.leaked_secrets()
+    assert not leaked, f"secrets reached the server log (R25): {leaked[:3]}"

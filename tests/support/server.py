@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -32,6 +33,15 @@ class RunningServer:
 
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def leaked_secrets(self) -> list[str]:
+        """Lines of the server log that carry a bearer token, an API key or a password (R25)."""
+        return [line for line in self.logs().splitlines() if _SECRET.search(line)]
+
+
+_SECRET = re.compile(
+    r"Bearer\s+\S{8,}|\bpk_[A-Za-z0-9_-]{16,}|eyJ[A-Za-z0-9_-]{10,}\.eyJ|password\W+\w"
+)
 
 
 @contextmanager

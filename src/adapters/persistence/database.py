@@ -31,6 +31,7 @@ def create_engine(
             url, echo=echo, connect_args={"timeout": 30}, pool_size=pool_size, max_overflow=0
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
     connect_args: dict[str, Any] = {"timeout": connect_timeout_s, "command_timeout": 30}
     return create_async_engine(
@@ -45,12 +46,21 @@ def create_engine(
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, open transactions (see _sqlite_begin_immediate).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    """Take the write lock when a transaction starts. A deferred transaction that reads and
+    then writes fails at once with SQLITE_BUSY if another writer committed in between (the
+    busy timeout does not apply to that case); BEGIN IMMEDIATE makes it wait its turn."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

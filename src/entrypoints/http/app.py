@@ -66,6 +66,9 @@ def create_app(
         request_max_body_size=settings.http.max_body_bytes,
         lifespan=[lifespan],
         debug=False,
+        # Our problem handlers log failures once, via structlog, without local variables
+        # (which would include Authorization headers); Litestar's own logger stays out.
+        logging_config=None,
     )
     setup_dishka(container, app)
     # Outermost, so 404/405 from the router and CORS preflights get request ids too.
