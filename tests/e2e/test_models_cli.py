@@ -52,10 +52,19 @@ def test_models_lists_each_model_with_provider_upstream_and_state(
     assert "sk-never-printed" not in result.stdout + result.stderr
 
 
-def test_check_probes_every_provider_and_fails_when_one_is_unreachable(
+def test_check_reports_an_unreachable_provider_as_degraded(
     backend: Backend, tmp_path: Path
 ) -> None:
     result = run_cli("check", env={**backend.env, **config(tmp_path)})
+    llm_line = next(line for line in result.stdout.splitlines() if "llm" in line)
+    assert "degraded" in llm_line
+    assert "offline: closed, unreachable" in llm_line and "local: closed" in llm_line
+
+
+def test_check_fails_when_no_provider_is_reachable(backend: Backend, tmp_path: Path) -> None:
+    path = tmp_path / "parley.toml"
+    path.write_text(f'[llm]\nprovider = "openai"\nbase_url = "http://127.0.0.1:{free_port()}/v1"\n')
+    result = run_cli("check", env={**backend.env, "PARLEY_CONFIG": str(path)})
     assert result.returncode == 1
     llm_line = next(line for line in result.stdout.splitlines() if "llm" in line)
-    assert "offline: closed, unreachable" in llm_line and "local: closed" in llm_line
+    assert "down" in llm_line and "default: closed, unreachable" in llm_line
