@@ -174,11 +174,13 @@ class ChatSettings(Struct, kw_only=True, forbid_unknown_fields=True):
         int, _doc("Recent messages considered when fitting the context window."), Meta(ge=1)
     ] = 200
     lease_s: Annotated[
-        float, _doc("A streaming reply whose lease lapses is an orphan (its process died)."),
+        float,
+        _doc("A streaming reply whose lease lapses is an orphan (its process died)."),
         Meta(ge=1),
     ] = 30.0
     shutdown_grace_s: Annotated[
-        float, _doc("On shutdown, running replies get this long before being interrupted."),
+        float,
+        _doc("On shutdown, running replies get this long before being interrupted."),
         Meta(ge=0),
     ] = 5.0
     cancel_poll_s: Annotated[

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.persistence.models.chat import ConversationRow, MessageRow
 from adapters.persistence.repositories.cursors import decode_cursor, encode_cursor
 from application.ports.conversations import ConversationRepository, MessageRepository
-from domain.conversations import Conversation
+from domain.conversations import Conversation, ConversationNotFound
 from domain.messages import Message, MessageStatus, Role, TokenUsage
 from domain.pagination import InvalidCursor, Page
 
@@ -113,8 +113,8 @@ class SqlConversationRepository(ConversationRepository):
             .returning(ConversationRow.message_count)
             .execution_options(synchronize_session=False)
         )
-        if count is None:
-            raise LookupError(f"conversation {conversation.id} vanished mid-transaction")
+        if count is None:  # deleted since it was read
+            raise ConversationNotFound(f"conversation {conversation.id} not found")
         conversation.message_count = count
         return int(count) - added
 
