@@ -253,3 +253,36 @@ async def test_startup_recovers_replies_orphaned_by_a_crashed_process(backend) -
     assert [(m["id"], m["status"], m["error_code"]) for m in items] == [
         (str(orphan.id), "failed", "INTERRUPTED")
     ]
+
+
+async def test_an_idle_stream_sends_keep_alive_comments(backend) -> None:
+    env = {"PARLEY_FAKE_TTFT_MS": "300", "PARLEY_CHAT_KEEPALIVE_S": "0.05"}
+    async with app_client(backend, **env) as http:
+        me = await sign_up(http)
+        conversation = await new_conversation(http, me)
+        response = await http.post(
+            f"{API}/{conversation['id']}/messages",
+            json={"content": "x", "stream": True},
+            headers=me,
+        )
+    assert ": keep-alive\n\n" in response.text
+    assert parse_sse(response.text)[-1].event == "done"
+
+
+async def test_every_chat_route_is_in_the_openapi_schema(client) -> None:
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    base = "/api/v1/conversations"
+    one = base + "/{conversation_id}"
+    generation = one + "/generations/{generation_id}"
+    expected = {
+        base: {"get", "post"},
+        one: {"get", "patch", "delete"},
+        one + "/messages": {"get", "post"},
+        generation + "/events": {"get"},
+        generation + "/cancel": {"post"},
+    }
+    for path, methods in expected.items():
+        assert methods <= set(paths[path]), path
+    send = paths[one + "/messages"]["post"]["responses"]
+    assert {"200", "201"} <= set(send)
+    assert "text/event-stream" in send["200"]["content"]
