@@ -80,9 +80,16 @@ class PrometheusMetrics(Metrics):
         )
         r.register(_BreakerCollector(lambda: self._breakers))
 
-    def exposition(self, breaker_states: Mapping[str, str] | None = None) -> bytes:
+    def exposition(
+        self,
+        breaker_states: Mapping[str, str] | None = None,
+        websocket_connections: int | None = None,
+    ) -> bytes:
+        """Render the registry; states owned elsewhere are read now, at scrape time."""
         if breaker_states is not None:
             self._breakers = dict(breaker_states)
+        if websocket_connections is not None:
+            self._websockets.set(websocket_connections)
         return generate_latest(self.registry)
 
     def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -107,12 +114,6 @@ class PrometheusMetrics(Metrics):
 
     def stream_ended(self) -> None:
         self._streams.dec()
-
-    def websocket_opened(self) -> None:
-        self._websockets.inc()
-
-    def websocket_closed(self) -> None:
-        self._websockets.dec()
 
     def provider_call(
         self, provider: str, model: str, seconds: float, error_code: str | None

@@ -29,12 +29,6 @@ class Metrics(Protocol):
     def stream_ended(self) -> None: ...
 
     @abstractmethod
-    def websocket_opened(self) -> None: ...
-
-    @abstractmethod
-    def websocket_closed(self) -> None: ...
-
-    @abstractmethod
     def provider_call(
         self, provider: str, model: str, seconds: float, error_code: str | None
     ) -> None: ...
@@ -61,12 +55,6 @@ class NoMetrics(Metrics):
         return None
 
     def stream_ended(self) -> None:
-        return None
-
-    def websocket_opened(self) -> None:
-        return None
-
-    def websocket_closed(self) -> None:
         return None
 
     def provider_call(

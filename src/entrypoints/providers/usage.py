@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from dishka import Provider, Scope, provide, provide_all
+from dishka import Provider, Scope, decorate, provide, provide_all
 from redis.asyncio import Redis
 
 from adapters.memory.quota_ledger import MemoryQuotaLedger
@@ -22,6 +22,8 @@ from application.admin.api_usage import GetApiUsage
 from application.admin.platform_stats import GetPlatformStats
 from application.admin.update_user import UpdateUser
 from application.caching.completion_cache import CompletionCache
+from application.llm.router import LLMRouter
+from application.monitoring.metered_provider import MeteredProvider
 from application.monitoring.request_stats import RequestStats
 from application.ports.clock import Clock
 from application.ports.metrics import Metrics
@@ -127,6 +129,15 @@ class UsageProvider(Provider):
         return CompletionCache(cache, metrics, settings.cache.ttl_s, settings.cache.enabled)
 
     chat_rate_limit = provide(ChatRateLimit)
+
+    @decorate
+    def metered_router(self, router: LLMRouter, metrics: Metrics) -> LLMRouter:
+        """Every upstream call reports its latency and outcome, whoever makes it (chat,
+        gateway, jobs); the router keeps its breakers, keyed by provider name."""
+        router.providers = {
+            name: MeteredProvider(provider, metrics) for name, provider in router.providers.items()
+        }
+        return router
 
 
 class MemoryUsageStores(Provider):

@@ -17,6 +17,7 @@ from adapters.prometheus.metrics import CONTENT_TYPE, PrometheusMetrics
 from application.llm.router import LLMRouter
 from domain.errors import NotFound, Unauthenticated
 from entrypoints.http.auth import PUBLIC, bearer_credential
+from entrypoints.http.websocket.registry import SocketRegistry
 from entrypoints.settings import Settings
 
 
@@ -35,6 +36,7 @@ async def metrics(
     settings: FromDishka[Settings],
     registry: FromDishka[PrometheusMetrics],
     router: FromDishka[LLMRouter],
+    sockets: FromDishka[SocketRegistry],
 ) -> Response[bytes]:
     """HTTP requests and latency by route template and status, active streams, WebSocket
     connections, provider latency, errors and circuit state, tokens and cost by model,
@@ -46,7 +48,7 @@ async def metrics(
         given = bearer_credential(request.headers.get("authorization")) or ""
         if not hmac.compare_digest(given.encode(), config.token.encode()):
             raise Unauthenticated("a metrics token is required")
-    body = registry.exposition(router.breaker_states())
+    body = registry.exposition(router.breaker_states(), len(sockets))
     return Response(body, media_type=CONTENT_TYPE)
 
 
