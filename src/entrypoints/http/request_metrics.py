@@ -1,7 +1,7 @@
 """Raw-ASGI request accounting: Prometheus HTTP metrics, per-route statistics for the admin
 report, and RateLimit-* headers on responses that passed a rate limit.
 
-Labels are route templates (``/api/v1/conversations/{conversation_id:uuid}``), so a client
+Labels are route templates (``/api/v1/conversations/{conversation_id}``), so a client
 cannot grow the metrics by inventing paths; unmatched paths share one label. Latency is
 the time to the response headers: a stream's length is not the server's latency.
 """
