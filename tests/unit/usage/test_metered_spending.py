@@ -4,7 +4,7 @@ the in-process ledger)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -17,11 +17,14 @@ from application.usage.usage_recorder import UsageRecorder
 from domain.catalog import ModelCatalog, ModelSpec
 from domain.plans import ModelNotInPlan, Plan, PlanBook, QuotaExceeded, TooManyStreams
 from domain.usage import UsageEntry, UsageTotals
+from domain.users import User
+from tests.unit.identity.fakes import InMemoryUsers
 from tests.unit.usage.fakes import (
     DownLedger,
     FixedClock,
     InMemoryUsage,
     RecordingMetrics,
+    UsageUnitOfWork,
     UsageUnitOfWorkFactory,
 )
 
@@ -158,3 +161,16 @@ async def test_a_release_records_nothing_and_gives_the_quota_back() -> None:
     await world.recorder.flush()
     assert world.usage.rows == {}
     await world.spending.reserve(world.ask())
+
+
+async def test_without_a_plan_the_accounts_plan_is_read_through_the_callers_unit_of_work() -> None:
+    world = World()
+    owner = User(world.user, "a@b.org", "a", "user", "tiny", True, "h", datetime.now(UTC))
+    caller_uow = UsageUnitOfWork(world.usage)
+    caller_uow.users = InMemoryUsers({owner.id: owner})  # only the caller's uow knows users
+    request = SpendRequest(world.user, None, None, CHEAP, 10, 100)
+    for _ in range(3):
+        ticket = await world.spending.reserve(request, caller_uow)
+        await world.spending.settle(ticket, model_id="cheap", prompt_tokens=1, completion_tokens=1)
+    with pytest.raises(QuotaExceeded):  # the tiny plan's 3 messages are used up
+        await world.spending.reserve(request, caller_uow)
