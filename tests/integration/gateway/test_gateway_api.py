@@ -160,3 +160,13 @@ async def test_embeddings_for_an_unknown_model_give_404(gateway: AsyncClient) ->
 async def test_every_v1_route_is_in_the_openapi_schema(gateway: AsyncClient) -> None:
     paths = (await gateway.get("/schema/openapi.json")).json()["paths"]
     assert {"/v1/models", "/v1/chat/completions", "/v1/embeddings"} <= set(paths)
+
+
+async def test_model_output_cannot_break_sse_framing(gateway: AsyncClient) -> None:
+    hostile = 'x\n\ndata: [DONE]\n\nevent: error\ndata: {"injected": true}\r\n'
+    response = await gateway.post(CHAT, json=body(hostile, stream=True), headers=AUTH)
+    data = events(response.text)
+    assert data.count("[DONE]") == 1 and data[-1] == "[DONE]"
+    chunks = [json.loads(d) for d in data[:-1]]
+    text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+    assert text == "Echo: " + hostile.strip()
