@@ -69,9 +69,7 @@ class ChatProvider(Provider):
         policy: ChatPolicy,
         spending: SpendGuard,
     ) -> RunGeneration:
-        return RunGeneration(
-            router, log, uow_factory, tokenizer, hooks, policy, spending=spending
-        )
+        return RunGeneration(router, log, uow_factory, tokenizer, hooks, policy, spending=spending)
 
     @provide
     async def runner(

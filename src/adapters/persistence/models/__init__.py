@@ -2,9 +2,7 @@
 
 from advanced_alchemy.base import orm_registry
 
-from adapters.persistence.models import chat, identity
-from adapters.persistence.models import search
-from adapters.persistence.models import usage
+from adapters.persistence.models import chat, identity, search, usage
 
 metadata = orm_registry.metadata
 

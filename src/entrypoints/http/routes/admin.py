@@ -18,10 +18,17 @@ from application.admin.update_user import UpdateUser, UpdateUserCommand
 from application.identity.list_users import ListUsers, ListUsersQuery
 from application.identity.principal import Principal
 from domain.errors import InvalidInput
-from entrypoints.http.routes.usage_dto import AdminUserList, AdminUserOut, ApiUsageOut, StatsOut
+from entrypoints.http.routes.usage_dto import (
+    AdminUserList,
+    AdminUserOut,
+    ApiUsageOut,
+    StatsOut,
+    problems,
+)
 
 ADMIN = {"admin": True}
 PeriodName = Literal["1d", "7d", "30d", "month"]
+ERRORS = problems(400, 401, 403, 429, 503)
 
 
 class UpdateUserBody(msgspec.Struct):
@@ -32,7 +39,7 @@ class UpdateUserBody(msgspec.Struct):
     is_active: bool | None = None
 
 
-@get("/users", summary="List users (oldest first)")
+@get("/users", summary="List users (oldest first)", responses=ERRORS)
 @inject
 async def list_users(
     principal: FromDishka[Principal],
@@ -47,7 +54,11 @@ async def list_users(
     )
 
 
-@patch("/users/{user_id:uuid}", summary="Change a user's role, plan or active flag")
+@patch(
+    "/users/{user_id:uuid}",
+    summary="Change a user's role, plan or active flag",
+    responses={**ERRORS, **problems(404)},
+)
 @inject
 async def update_user(
     user_id: FromPath[UUID],
@@ -61,7 +72,11 @@ async def update_user(
     return AdminUserOut.of(await use_case(command))
 
 
-@get("/stats", summary="Platform totals: users, conversations, messages, tokens, cost, cache")
+@get(
+    "/stats",
+    summary="Platform totals: users, conversations, messages, tokens, cost, cache",
+    responses=ERRORS,
+)
 @inject
 async def stats(
     principal: FromDishka[Principal], use_case: FromDishka[GetPlatformStats]
@@ -69,7 +84,7 @@ async def stats(
     return StatsOut.of(await use_case(principal))
 
 
-@get("/api-usage", summary="Requests, errors and p50/p95 latency per route")
+@get("/api-usage", summary="Requests, errors and p50/p95 latency per route", responses=ERRORS)
 @inject
 async def api_usage(
     principal: FromDishka[Principal],

@@ -11,12 +11,14 @@ from litestar.params import Parameter
 from application.identity.principal import Principal
 from application.usage.get_dashboard import GetDashboard
 from application.usage.get_my_usage import GetMyUsage
-from entrypoints.http.routes.usage_dto import DashboardOut, UsageOut
+from entrypoints.http.routes.usage_dto import DashboardOut, UsageOut, problems
+
+ERRORS = problems(400, 401, 429, 503)
 
 PeriodName = Literal["1d", "7d", "30d", "month"]
 
 
-@get("/usage", summary="Your usage: totals, per day and per model")
+@get("/usage", summary="Your usage: totals, per day and per model", responses=ERRORS)
 @inject
 async def my_usage(
     principal: FromDishka[Principal],
@@ -31,7 +33,11 @@ async def my_usage(
     return UsageOut.of(await use_case(principal, period))
 
 
-@get("/dashboard", summary="You, your plan, this month's usage and remaining quota")
+@get(
+    "/dashboard",
+    summary="You, your plan, this month's usage and remaining quota",
+    responses=ERRORS,
+)
 @inject
 async def my_dashboard(
     principal: FromDishka[Principal], use_case: FromDishka[GetDashboard]

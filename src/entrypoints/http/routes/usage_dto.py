@@ -8,6 +8,7 @@ from typing import Literal
 from uuid import UUID
 
 import msgspec
+from litestar.openapi.datastructures import ResponseSpec
 
 from application.admin.api_usage import ApiUsageReport
 from application.admin.platform_stats import PlatformStats
@@ -19,6 +20,34 @@ from domain.users import User
 from entrypoints.http.routes.identity_dto import UserOut
 
 _NANO = Decimal("1e-9")
+
+
+class Problem(msgspec.Struct):
+    """RFC 9457 problem details, as every error of this API is sent (application/problem+json)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    request_id: str
+    timestamp: str
+    details: dict[str, object] | list[object] | None = None
+
+
+def problems(*statuses: int) -> dict[int, ResponseSpec]:
+    text = {
+        400: "Invalid input (`VALIDATION_ERROR`, `INVALID_PLAN`, `INVALID_ROLE`)",
+        401: "Missing or invalid credentials",
+        403: "Not an admin (`FORBIDDEN`)",
+        404: "No such user",
+        429: "Rate limited (`RATE_LIMITED`, with `Retry-After` and `RateLimit-*` headers)",
+        503: "A dependency is down; retry later",
+    }
+    return {
+        s: ResponseSpec(Problem, description=text[s], media_type="application/problem+json")
+        for s in statuses
+    }
 
 
 def money(amount: Decimal) -> str:
