@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.ports.embedder import Embedder
-from application.ports.text_search import TextSearch
+from application.ports.text_search import TextMatch, TextSearch
 from application.ports.unit_of_work import UnitOfWork
 from application.ports.vector_index import VectorIndex
 from application.search.index_status import IndexStatus
@@ -62,16 +62,23 @@ class SearchMessages:
 
     async def __call__(self, query: SearchMessagesQuery) -> list[SearchHit]:
         q, mode, limit = checked_query(query.q), checked_mode(query.mode), capped_limit(query.limit)
+        depth = limit if mode != "hybrid" else max(limit, FUSION_DEPTH)
+        # Text search reads through its own session: ask it before opening ours, so the
+        # embedded SQLite (one transaction at a time) never waits on itself.
+        text_matches = (
+            await self._text.search(query.owner_id, q, depth, query.conversation_id)
+            if mode != "semantic"
+            else []
+        )
         async with self._uow:
             if query.conversation_id is not None:
                 await self._require_own_conversation(query.owner_id, query.conversation_id)
             if mode == "semantic":
                 return (await self._semantic(query, q, limit))[:limit]
             if mode == "text":
-                return await self._full_text(query, q, limit)
-            depth = max(limit, FUSION_DEPTH)
+                return await self._full_text(query, text_matches)
             semantic = await self._semantic(query, q, depth)
-            text = await self._full_text(query, q, depth)
+            text = await self._full_text(query, text_matches)
             by_id = {hit.message.id: hit.message for hit in [*semantic, *text]}
             fused = reciprocal_rank_fusion(
                 [[h.message.id for h in semantic], [h.message.id for h in text]]
@@ -96,8 +103,9 @@ class SearchMessages:
         )
         return [SearchHit(found[m.key], m.score) for m in matches if m.key in found][:k]
 
-    async def _full_text(self, query: SearchMessagesQuery, q: str, k: int) -> list[SearchHit]:
-        matches = await self._text.search(query.owner_id, q, k, query.conversation_id)
+    async def _full_text(
+        self, query: SearchMessagesQuery, matches: list[TextMatch]
+    ) -> list[SearchHit]:
         found = await self._uow.message_vectors.messages_by_id(
             query.owner_id, [m.message_id for m in matches]
         )

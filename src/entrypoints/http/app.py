@@ -108,7 +108,9 @@ def _openapi(settings: Settings) -> OpenAPIConfig | None:
         description="Self-hostable AI chat backend. Errors are RFC 9457 problem+json with a "
         "stable `code`.",
         path="/schema",
-        openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC),
+        openapi_router=Router(
+            path="/schema", route_handlers=[], opt=PUBLIC, include_in_schema=False
+        ),
         render_plugins=[SwaggerRenderPlugin(path="/swagger")],
         components=Components(
             security_schemes={

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -32,7 +32,7 @@ class Problem(msgspec.Struct):
     code: str
     request_id: str
     timestamp: str
-    details: dict[str, object] | list[object] | None = None
+    details: dict[str, Any] | None = None
 
 
 def problems(*statuses: int) -> dict[int, ResponseSpec]:
