@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import structlog
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Response, Router, get, post
-from litestar.params import JSONBody, Parameter
+from litestar.params import HeaderParameter, JSONBody
 from litestar.response import Stream
 
 from application.gateway.complete_chat import ChatReply, CompleteChat, CompleteChatCommand
@@ -83,8 +83,8 @@ async def chat_completions(
     complete: FromDishka[CompleteChat],
     cache_header: Annotated[
         str | None,
-        Parameter(
-            header="X-Parley-Cache",
+        HeaderParameter(
+            name="X-Parley-Cache",
             description="`on`: answer identical temperature-0 non-stream requests from "
             "your own response cache (the reply says `X-Parley-Cache: hit` or `miss`).",
         ),
