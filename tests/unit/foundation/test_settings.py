@@ -92,3 +92,11 @@ def test_every_setting_is_documented() -> None:
     names = [name for name, _, _ in rows]
     assert "PARLEY_DATABASE_URL" in names and "PARLEY_SECRET_KEY" in names
     assert all(desc for _, _, desc in rows), [n for n, _, d in rows if not d]
+
+
+def test_the_shipped_example_config_is_valid() -> None:
+    example = Path(__file__).resolve().parents[3] / "parley.example.toml"
+    settings = load_settings({}, example)
+    assert [m.id for m in settings.models] == ["gpt-4o-mini", "llama3.2", "parley-fake"]
+    assert settings.providers["openai"].api_key_env == "OPENAI_API_KEY"
+    assert settings.plans["team"].monthly_tokens == 20_000_000
