@@ -41,15 +41,17 @@ from application.ports.rate_limiter import RateLimiter
 from application.ports.token_issuer import TokenIssuer
 from application.ports.token_store import TokenStore
 from entrypoints.settings import Settings, SettingsError
+from entrypoints.usage_settings import default_plans
 
 
 def identity_config(settings: Settings) -> IdentityConfig:
     auth = settings.auth
-    plans = tuple(auth.plan_names)
+    # One source of plan names: the plan table (defaults plus parley.toml [plans.<name>]).
+    plans = tuple({**default_plans(), **settings.plans})
     if auth.default_plan not in plans:
         raise SettingsError(
-            f"PARLEY_AUTH_DEFAULT_PLAN: {auth.default_plan!r} is not one of "
-            f"PARLEY_AUTH_PLAN_NAMES ({', '.join(plans)})"
+            f"PARLEY_AUTH_DEFAULT_PLAN: {auth.default_plan!r} is not one of the configured "
+            f"plans ({', '.join(plans)})"
         )
     return IdentityConfig(
         access_ttl_s=auth.access_ttl_s,

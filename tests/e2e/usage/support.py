@@ -37,7 +37,6 @@ def server_env(
     env = {
         **base,
         "PARLEY_CONFIG": str(config),
-        "PARLEY_AUTH_PLAN_NAMES": "free,pro,unlimited,e2e",
         "PARLEY_AUTH_DEFAULT_PLAN": "e2e",
         **extra,
     }

@@ -22,7 +22,6 @@ from tests.support.backends import Backend
 from tests.support.identity import Account, bearer
 from tests.support.mock_openai import MockUpstream
 
-PLANS = "free,pro,unlimited,tiny,streamer,cheap_only"
 TOML = """
 [llm]
 model = "metered"
@@ -78,7 +77,7 @@ def usage_settings(backend: Backend, mock: MockUpstream, tmp: Path, **env: str) 
     upstream = f"up-{uuid.uuid4().hex[:8]}"
     toml = tmp / f"parley-{upstream}.toml"
     toml.write_text(TOML.format(url=mock.url, upstream=upstream))
-    environ = {**backend.env, "PARLEY_AUTH_PLAN_NAMES": PLANS, **env}
+    environ = {**backend.env, **env}
     return load_settings(environ, toml)
 
 
