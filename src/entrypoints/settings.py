@@ -63,9 +63,6 @@ class AuthSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     login_per_ip_per_minute: Annotated[int, _doc("Login attempts per client IP."), Meta(ge=1)] = 30
     argon2_memory_kib: Annotated[int, _doc("argon2id memory (≥ 19456)."), Meta(ge=19456)] = 19456
     argon2_time_cost: Annotated[int, _doc("argon2id iterations (≥ 2)."), Meta(ge=2)] = 2
-    plan_names: Annotated[
-        list[str], _doc("Plans a user can be on (comma-separated); admins pick among them.")
-    ] = field(default_factory=lambda: ["free", "pro", "unlimited"])
     default_plan: Annotated[str, _doc("Plan of newly registered users.")] = "free"
 
 
