@@ -405,6 +405,20 @@ def _check_production(settings: Settings) -> None:
         )
 
 
+_NOT_SETTINGS = ("PARLEY_CONFIG", "PARLEY_TEST_")
+
+
+def unknown_env_vars(environ: Mapping[str, str] | None = None) -> list[str]:
+    """``PARLEY_*`` variables that set nothing (typos such as PARLEY_DATABSE_URL)."""
+    environ = os.environ if environ is None else environ
+    known = {name for name, _, _ in describe_settings()}
+    return sorted(
+        name
+        for name in environ
+        if name.startswith("PARLEY_") and name not in known and not name.startswith(_NOT_SETTINGS)
+    )
+
+
 def describe_settings() -> list[tuple[str, str, str]]:
     """(variable, default, description) for every setting, for docs and `parley config`."""
     rows: list[tuple[str, str, str]] = []

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from entrypoints.cli import commands
 from entrypoints.cli.runtime import run_with_container, settings_or_exit
-from entrypoints.settings import Settings, describe_settings
+from entrypoints.settings import Settings, describe_settings, unknown_env_vars
 
 app = typer.Typer(help="Parley: self-hostable AI chat backend.", no_args_is_help=True)
 commands.register(app)
@@ -70,6 +70,8 @@ def check() -> None:
     async def probe(container: AsyncContainer, settings: Settings) -> bool:
         result = await (await container.get(CheckReadiness))()
         typer.echo(f"configuration ok (env={settings.env}, database={_redact(settings)})")
+        for name in unknown_env_vars():
+            typer.secho(f"  warning: {name} is not a Parley setting (typo?)", fg="yellow")
         for name, comp in result.components.items():
             colour = {"ok": "green", "degraded": "yellow"}.get(comp.status, "red")
             detail = f" - {comp.detail}" if comp.detail else ""

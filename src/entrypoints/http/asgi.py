@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import structlog
 from litestar import Litestar
 
 from entrypoints.http.app import create_app
 from entrypoints.logging import configure_logging
-from entrypoints.settings import load_settings
+from entrypoints.settings import load_settings, unknown_env_vars
 
 
 def app_factory() -> Litestar:
     settings = load_settings()
     configure_logging(settings.log_level, settings.json_logs)
+    for name in unknown_env_vars():
+        structlog.get_logger("parley").warning("unknown_setting_variable", variable=name)
     return create_app(settings)

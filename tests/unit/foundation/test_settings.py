@@ -4,7 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from entrypoints.settings import DEFAULT_SECRET_KEY, SettingsError, describe_settings, load_settings
+from entrypoints.settings import (
+    DEFAULT_SECRET_KEY,
+    SettingsError,
+    describe_settings,
+    load_settings,
+    unknown_env_vars,
+)
 
 NO_FILE = Path("/nonexistent/parley.toml")
 
@@ -100,3 +106,14 @@ def test_the_shipped_example_config_is_valid() -> None:
     assert [m.id for m in settings.models] == ["gpt-4o-mini", "llama3.2", "parley-fake"]
     assert settings.providers["openai"].api_key_env == "OPENAI_API_KEY"
     assert settings.plans["team"].monthly_tokens == 20_000_000
+
+
+def test_unknown_parley_variables_are_reported_as_probable_typos() -> None:
+    environ = {
+        "PARLEY_DATABSE_URL": "postgresql+asyncpg://x/y",
+        "PARLEY_DATABASE_URL": "",
+        "PARLEY_CONFIG": "x.toml",
+        "PARLEY_TEST_REDIS_URL": "redis://",
+        "HOME": "/root",
+    }
+    assert unknown_env_vars(environ) == ["PARLEY_DATABSE_URL"]
