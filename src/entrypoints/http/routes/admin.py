@@ -18,13 +18,8 @@ from application.admin.update_user import UpdateUser, UpdateUserCommand
 from application.identity.list_users import ListUsers, ListUsersQuery
 from application.identity.principal import Principal
 from domain.errors import InvalidInput
-from entrypoints.http.routes.usage_dto import (
-    AdminUserList,
-    AdminUserOut,
-    ApiUsageOut,
-    StatsOut,
-    problems,
-)
+from entrypoints.http.routes.admin_dto import AdminUserList, AdminUserOut, ApiUsageOut, StatsOut
+from entrypoints.http.routes.usage_dto import problems
 
 ADMIN = {"admin": True}
 PeriodName = Literal["1d", "7d", "30d", "month"]
