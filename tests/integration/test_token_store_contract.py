@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
+from adapters.memory.token_store import MemoryTokenStore
 from adapters.redis.token_store import RedisTokenStore
-from application.ports.token_store import TokenStore, TokenStoreUnavailable
+from application.ports.token_store import IdentityCheck, TokenStore, TokenStoreUnavailable
 from tests.integration.identity_stores import KINDS, UNREACHABLE_REDIS, redis_prefix, token_store
 
 
@@ -64,3 +66,56 @@ async def test_a_redis_store_that_cannot_reach_redis_fails_closed() -> None:
             await store.revoke_token("jti", ttl_s=60)
         with pytest.raises(TokenStoreUnavailable):
             await store.revoke_sessions([uuid.uuid4()], ttl_s=60)
+
+
+async def test_the_identity_epoch_starts_at_zero_and_changes_on_every_bump(
+    store: TokenStore,
+) -> None:
+    ann, bob = uuid.uuid4(), uuid.uuid4()
+    assert (await store.check(user_id=ann)) == IdentityCheck(revoked=False, epoch=0)
+    seen = {0}
+    for _ in range(3):
+        await store.bump_identity_epoch(ann)
+        epoch = (await store.check(user_id=ann)).epoch
+        assert epoch not in seen
+        seen.add(epoch)
+    assert (await store.check(user_id=bob)).epoch == 0
+
+
+async def test_check_reports_revocations_and_the_epoch_together(store: TokenStore) -> None:
+    ann, gone = uuid.uuid4(), uuid.uuid4()
+    await store.bump_identity_epoch(ann)
+    epoch = (await store.check(user_id=ann)).epoch
+    await store.revoke_token("jti-1", ttl_s=60)
+    await store.revoke_sessions([gone], ttl_s=60)
+    assert await store.check(user_id=ann, token_id="jti-1") == IdentityCheck(True, epoch)
+    assert await store.check(user_id=ann, token_id="t", session_id=gone) == IdentityCheck(
+        True, epoch
+    )
+    assert await store.check(user_id=ann, token_id="t", session_id=uuid.uuid4()) == IdentityCheck(
+        False, epoch
+    )
+
+
+async def test_a_redis_store_that_cannot_reach_redis_fails_closed_on_check_and_bump() -> None:
+    async with redis_prefix(UNREACHABLE_REDIS) as (client, prefix):
+        store = RedisTokenStore(client, prefix)
+        with pytest.raises(TokenStoreUnavailable):
+            await store.check(user_id=uuid.uuid4(), token_id="jti")
+        with pytest.raises(TokenStoreUnavailable):
+            await store.bump_identity_epoch(uuid.uuid4())
+
+
+async def test_memory_stores_sharing_an_epoch_file_see_each_others_bumps(
+    tmp_path: Path,
+) -> None:
+    """Embedded mode: the CLI and the server are two processes on one data directory."""
+    server, cli = (MemoryTokenStore(epoch_file=tmp_path / "identity-epoch") for _ in range(2))
+    ann = uuid.uuid4()
+    before = (await server.check(user_id=ann)).epoch
+    assert (await server.check(user_id=ann)).epoch == before  # stable while nothing changes
+    await cli.bump_identity_epoch(uuid.uuid4())  # any identity change reloads every cache
+    after = (await server.check(user_id=ann)).epoch
+    assert after != before
+    await cli.bump_identity_epoch(ann)
+    assert (await server.check(user_id=ann)).epoch not in {before, after}

@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
 import time
+from pathlib import Path
 from uuid import UUID
 
-from application.ports.token_store import TokenStore
+from application.ports.token_store import IdentityCheck, TokenStore, TokenStoreUnavailable
 
 _SWEEP_EVERY = 1024
 
 
 class MemoryTokenStore(TokenStore):
     """A dict of key -> monotonic deadline. Expired entries are swept now and then, so
-    memory stays bounded by the number of tokens revoked within one access-token life."""
+    memory stays bounded by the number of tokens revoked within one access-token life.
 
-    def __init__(self) -> None:
+    Identity epochs: a counter per user for changes made in this process, plus, when
+    ``epoch_file`` is given (the embedded data directory), a random token rewritten on
+    every bump, so that a change made by another process on the same database (the CLI)
+    invalidates this process's cached identities at its next request too. Reading the
+    token is one small read of a page-cached file per request.
+    """
+
+    def __init__(self, epoch_file: Path | None = None) -> None:
         self._until: dict[str, float] = {}
         self._writes = 0
+        # One small int per user whose identity ever changed in this process.
+        self._epochs: dict[UUID, int] = {}
+        self._epoch_file = epoch_file
+        self._file_token: bytes | None = None
+        self._generation = 0
 
     async def revoke_token(self, token_id: str, ttl_s: int) -> None:
         self._put(f"jti:{token_id}", ttl_s)
@@ -29,6 +45,35 @@ class MemoryTokenStore(TokenStore):
         now = time.monotonic()
         keys = [f"jti:{token_id}"] + ([f"sid:{session_id}"] if session_id else [])
         return any(self._until.get(key, 0.0) > now for key in keys)
+
+    async def check(
+        self, *, user_id: UUID, token_id: str | None = None, session_id: UUID | None = None
+    ) -> IdentityCheck:
+        now = time.monotonic()
+        revoked = (token_id is not None and self._until.get(f"jti:{token_id}", 0.0) > now) or (
+            session_id is not None and self._until.get(f"sid:{session_id}", 0.0) > now
+        )
+        return IdentityCheck(revoked=revoked, epoch=self._epoch(user_id))
+
+    async def bump_identity_epoch(self, user_id: UUID) -> None:
+        self._epochs[user_id] = self._epochs.get(user_id, 0) + 1
+        if self._epoch_file is not None:
+            tmp = self._epoch_file.with_name(f".{self._epoch_file.name}.{secrets.token_hex(8)}")
+            try:
+                tmp.write_bytes(secrets.token_bytes(16))
+                os.replace(tmp, self._epoch_file)  # atomic: readers see old or new token
+            except OSError as exc:
+                raise TokenStoreUnavailable("cannot record the change; try again") from exc
+
+    def _epoch(self, user_id: UUID) -> int:
+        if self._epoch_file is not None:
+            token = b""
+            with contextlib.suppress(FileNotFoundError):
+                token = self._epoch_file.read_bytes()
+            if token != self._file_token:
+                self._file_token = token
+                self._generation += 1  # some process changed some identity: reload all
+        return (self._generation << 32) | (self._epochs.get(user_id, 0) & 0xFFFFFFFF)
 
     def _put(self, key: str, ttl_s: int) -> None:
         now = time.monotonic()

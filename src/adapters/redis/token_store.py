@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import secrets
 from uuid import UUID
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from application.ports.token_store import TokenStore, TokenStoreUnavailable
+from application.ports.token_store import IdentityCheck, TokenStore, TokenStoreUnavailable
+
+# An epoch key that expired or was evicted reads as 0, which differs from any value a
+# bump wrote, so losing it only causes a reload, never a stale hit.
+_EPOCH_TTL_S = 30 * 24 * 3600
 
 
 class RedisTokenStore(TokenStore):
     def __init__(self, redis: Redis, key_prefix: str) -> None:
         self._redis = redis
         self._prefix = f"{key_prefix}revoked:"
+        self._epoch_prefix = f"{key_prefix}identity-epoch:"
 
     async def revoke_token(self, token_id: str, ttl_s: int) -> None:
         try:
@@ -43,3 +49,29 @@ class RedisTokenStore(TokenStore):
                 "cannot check token revocation right now; try again shortly"
             ) from exc
         return int(found) > 0
+
+    async def check(
+        self, *, user_id: UUID, token_id: str | None = None, session_id: UUID | None = None
+    ) -> IdentityCheck:
+        keys = [f"{self._epoch_prefix}{user_id}"]
+        if token_id is not None:
+            keys.append(f"{self._prefix}jti:{token_id}")
+        if session_id is not None:
+            keys.append(f"{self._prefix}sid:{session_id}")
+        try:
+            values = await self._redis.mget(keys)  # one round trip for flags and epoch
+        except (RedisError, OSError) as exc:
+            raise TokenStoreUnavailable(
+                "cannot check token revocation right now; try again shortly"
+            ) from exc
+        epoch = int(values[0]) if values[0] is not None else 0
+        return IdentityCheck(revoked=any(v is not None for v in values[1:]), epoch=epoch)
+
+    async def bump_identity_epoch(self, user_id: UUID) -> None:
+        # A fresh random value rather than INCR: even if the key is lost and bumped again,
+        # it cannot come back to a value some instance has cached.
+        epoch = secrets.randbits(62) + 1
+        try:
+            await self._redis.set(f"{self._epoch_prefix}{user_id}", epoch, ex=_EPOCH_TTL_S)
+        except (RedisError, OSError) as exc:
+            raise TokenStoreUnavailable("cannot record the change; try again") from exc

@@ -78,6 +78,10 @@ class ChangePassword:
             revoked = await uow.auth_sessions.revoke_all_for_user(
                 principal.user_id, now=self._clock.now(), keep=principal.session_id
             )
+            # Epoch bumped before the commit (no store, no change: 503) and after it, so no
+            # instance can keep a view it loaded in between (see Authenticate).
+            await self._store.bump_identity_epoch(principal.user_id)
             await uow.commit()
+        await self._store.bump_identity_epoch(principal.user_id)
         if revoked:
             await self._store.revoke_sessions(revoked, self._config.revocation_ttl_s)

@@ -25,8 +25,9 @@ class SetActive:
     """Business rules:
     - admins and the operator only;
     - disabling ends every session of the user at once (R8): they are revoked in the
-      database and the revocation store, and every request re-reads ``is_active`` anyway,
-      so API keys stop working too; re-enabling does not bring old sessions back.
+      database and the revocation store, and the identity epoch is bumped so every
+      instance re-reads ``is_active`` at the next request, so API keys stop working too;
+      re-enabling does not bring old sessions back.
     """
 
     def __init__(
@@ -48,7 +49,11 @@ class SetActive:
                 revoked = await uow.auth_sessions.revoke_all_for_user(
                     user.id, now=self._clock.now()
                 )
+            # Epoch bumped before the commit (no store, no change: 503) and after it, so no
+            # instance can keep a view it loaded in between (see Authenticate).
+            await self._store.bump_identity_epoch(user.id)
             await uow.commit()
+        await self._store.bump_identity_epoch(user.id)
         if revoked:
             await self._store.revoke_sessions(revoked, self._config.revocation_ttl_s)
         return user

@@ -1,11 +1,18 @@
 """Revocation store: access tokens and whole sessions that must stop working now.
 
 Entries expire on their own once the tokens they block would have expired anyway.
+
+It also keeps a per-user *identity epoch*: an opaque number that changes whenever
+something authentication depends on changes (role, plan, active flag, password, API
+keys). Authentication caches what it read from the database under the epoch it saw, and
+fetches the current epoch in the same round trip as the revocation flags, so a change
+made on any instance invalidates every instance's cache at the next request.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
+from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
@@ -19,6 +26,14 @@ class TokenStoreUnavailable(Unavailable):
     title = "Token revocation store unavailable"
 
 
+@dataclass(frozen=True, slots=True)
+class IdentityCheck:
+    """What one round trip to the store says about a request's credential."""
+
+    revoked: bool
+    epoch: int
+
+
 class TokenStore(Protocol):
     @abstractmethod
     async def revoke_token(self, token_id: str, ttl_s: int) -> None: ...
@@ -29,3 +44,15 @@ class TokenStore(Protocol):
     @abstractmethod
     async def is_revoked(self, *, token_id: str, session_id: UUID | None) -> bool:
         """True when the token or its session was revoked (one round trip)."""
+
+    @abstractmethod
+    async def check(
+        self, *, user_id: UUID, token_id: str | None = None, session_id: UUID | None = None
+    ) -> IdentityCheck:
+        """In one round trip: whether the token or its session was revoked (False when
+        neither is given) and the user's current identity epoch (0 if never bumped)."""
+
+    @abstractmethod
+    async def bump_identity_epoch(self, user_id: UUID) -> None:
+        """Change the user's identity epoch, so every instance's cached view of the user
+        (and of their API keys) is reloaded at the next request."""

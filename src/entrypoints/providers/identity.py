@@ -6,6 +6,8 @@ revocations and limits global across instances.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dishka import Provider, Scope, provide, provide_all
 from redis.asyncio import Redis
 
@@ -16,6 +18,7 @@ from adapters.redis.token_store import RedisTokenStore
 from adapters.security.api_key_secrets import Sha256ApiKeySecrets
 from adapters.security.argon2_hasher import Argon2PasswordHasher
 from adapters.security.jwt_issuer import JwtTokenIssuer
+from application.identity.auth_cache import AuthCache
 from application.identity.authenticate import Authenticate
 from application.identity.change_password import ChangePassword
 from application.identity.config import IdentityConfig
@@ -92,10 +95,22 @@ class SecurityProvider(Provider):
     throttle = provide(LoginThrottle)
     authenticate = provide(Authenticate)
 
+    @provide
+    def auth_cache(self) -> AuthCache:
+        return AuthCache()
+
 
 class MemoryStoresProvider(Provider):
     scope = Scope.APP
-    token_store = provide(MemoryTokenStore, provides=TokenStore)
+
+    @provide
+    def token_store(self, settings: Settings) -> TokenStore:
+        # The epoch file lets a CLI process on the same embedded database invalidate
+        # this process's cached identities (see MemoryTokenStore).
+        data_dir = Path(settings.data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return MemoryTokenStore(epoch_file=data_dir / "identity-epoch")
+
     rate_limiter = provide(MemoryRateLimiter, provides=RateLimiter)
 
 

@@ -6,11 +6,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from dishka import Provider, Scope, provide
-from openai import AsyncOpenAI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.embeddings.hashing import HashingEmbedder
-from adapters.embeddings.openai_embedder import OpenAIEmbedder
 from adapters.persistence.text_search import PostgresTextSearch, SqliteTextSearch
 from adapters.vector.usearch_index import UsearchVectorIndex
 from application.ports.embedder import Embedder
@@ -42,6 +40,12 @@ class EmbedderProvider(Provider):
         if config.provider == "hashing":
             yield HashingEmbedder(config.dim)
             return
+        # Imported here: the openai SDK costs about a second of cold start, and only
+        # this embedder needs it.
+        from openai import AsyncOpenAI
+
+        from adapters.embeddings.openai_embedder import OpenAIEmbedder
+
         client = AsyncOpenAI(
             base_url=config.base_url or settings.llm.base_url or None,
             api_key=config.api_key or settings.llm.api_key or "unset",

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
+from application.identity.auth_cache import AuthCache
 from application.identity.authenticate import Authenticate
 from application.identity.login_throttle import LoginThrottle
 from application.identity.principal import Principal
@@ -37,9 +38,13 @@ class World:
     secrets: PlainApiKeySecrets
     tokens: SessionTokens
     throttle: LoginThrottle
+    # One per process in production (APP scope): shared, so the tests see cached principals.
+    auth_cache: AuthCache = field(default_factory=AuthCache)
 
     def authenticate(self) -> Authenticate:
-        return Authenticate(SameUnitOfWork(self.uow), self.issuer, self.store, self.secrets)
+        return Authenticate(
+            SameUnitOfWork(self.uow), self.issuer, self.store, self.secrets, self.auth_cache
+        )
 
     async def register(self, email: str, password: str = "correct horse battery") -> TokenPair:
         use_case = Register(self.uow, self.hasher, self.tokens, self.clock, self.ids, CONFIG)

@@ -18,7 +18,7 @@ from application.ports.ids import IdGenerator
 from application.ports.password_hasher import PasswordHasher
 from application.ports.rate_limiter import RateDecision, RateLimit, RateLimiter
 from application.ports.token_issuer import IssuedToken, TokenClaims, TokenIssuer, TokenKind
-from application.ports.token_store import TokenStore, TokenStoreUnavailable
+from application.ports.token_store import IdentityCheck, TokenStore, TokenStoreUnavailable
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.api_keys import ApiKey
 from domain.auth_sessions import AuthSession
@@ -104,6 +104,7 @@ class FakeTokenStore(TokenStore):
     def __init__(self) -> None:
         self.tokens: set[str] = set()
         self.sessions: set[UUID] = set()
+        self.epochs: dict[UUID, int] = {}
         self.down = False
 
     def _check(self) -> None:
@@ -121,6 +122,17 @@ class FakeTokenStore(TokenStore):
     async def is_revoked(self, *, token_id: str, session_id: UUID | None) -> bool:
         self._check()
         return token_id in self.tokens or session_id in self.sessions
+
+    async def check(
+        self, *, user_id: UUID, token_id: str | None = None, session_id: UUID | None = None
+    ) -> IdentityCheck:
+        self._check()
+        revoked = token_id in self.tokens or session_id in self.sessions
+        return IdentityCheck(revoked=revoked, epoch=self.epochs.get(user_id, 0))
+
+    async def bump_identity_epoch(self, user_id: UUID) -> None:
+        self._check()
+        self.epochs[user_id] = self.epochs.get(user_id, 0) + 1
 
 
 class CountingRateLimiter(RateLimiter):
@@ -155,11 +167,13 @@ class PlainApiKeySecrets(ApiKeySecrets):
 class InMemoryUsers(UserRepository):
     def __init__(self, rows: dict[UUID, User]) -> None:
         self.rows = rows
+        self.reads = 0
 
     async def add(self, user: User) -> None:
         self.rows[user.id] = replace(user)
 
     async def get(self, user_id: UUID) -> User | None:
+        self.reads += 1
         row = self.rows.get(user_id)
         return replace(row) if row else None
 

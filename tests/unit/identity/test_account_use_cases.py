@@ -21,6 +21,7 @@ from application.identity.set_active import SetActive, SetActiveCommand
 from application.identity.set_plan import SetPlan, SetPlanCommand
 from application.identity.set_role import SetRole, SetRoleCommand
 from application.identity.update_me import UpdateMe, UpdateMeCommand
+from application.ports.token_store import TokenStoreUnavailable
 from domain.api_keys import ApiKeyNotFound
 from domain.credentials import AccountDisabled, TokenInvalid, TokenRevoked
 from domain.errors import Forbidden
@@ -100,8 +101,8 @@ async def test_another_users_key_cannot_be_listed_or_deleted(world: World) -> No
     )
     assert (await ListApiKeys(world.uow)(ListApiKeysQuery(bob))).items == []
     with pytest.raises(ApiKeyNotFound):
-        await DeleteApiKey(world.uow)(DeleteApiKeyCommand(bob, key.key.id))
-    await DeleteApiKey(world.uow)(DeleteApiKeyCommand(ann, key.key.id))
+        await DeleteApiKey(world.uow, world.store)(DeleteApiKeyCommand(bob, key.key.id))
+    await DeleteApiKey(world.uow, world.store)(DeleteApiKeyCommand(ann, key.key.id))
     with pytest.raises(TokenInvalid):
         await world.authenticate()(key.secret)
 
@@ -139,19 +140,19 @@ async def test_a_plain_user_cannot_run_admin_use_cases(world: World) -> None:
     with pytest.raises(Forbidden):
         await create_user(world)(CreateUserCommand("x@x.org", "correct horse battery", actor=user))
     with pytest.raises(Forbidden):
-        await SetRole(world.uow)(SetRoleCommand("ann@x.org", "admin", actor=user))
+        await SetRole(world.uow, world.store)(SetRoleCommand("ann@x.org", "admin", actor=user))
     with pytest.raises(Forbidden):
         await ListUsers(world.uow)(ListUsersQuery(actor=user))
 
 
 async def test_set_role_and_set_plan_find_users_by_email_or_id(world: World) -> None:
     pair = await world.register("ann@x.org")
-    await SetRole(world.uow)(SetRoleCommand("ANN@x.org", "admin"))
-    await SetPlan(world.uow, CONFIG)(SetPlanCommand(pair.user.id, "unlimited"))
+    await SetRole(world.uow, world.store)(SetRoleCommand("ANN@x.org", "admin"))
+    await SetPlan(world.uow, CONFIG, world.store)(SetPlanCommand(pair.user.id, "unlimited"))
     stored = world.uow.user_rows[pair.user.id]
     assert (stored.role, stored.plan) == ("admin", "unlimited")
     with pytest.raises(UserNotFound):
-        await SetRole(world.uow)(SetRoleCommand(UUID(int=999), "admin"))
+        await SetRole(world.uow, world.store)(SetRoleCommand(UUID(int=999), "admin"))
 
 
 async def test_deactivating_a_user_ends_every_session_at_once(world: World) -> None:
@@ -171,3 +172,57 @@ async def test_list_users_pages_through_everyone_oldest_first(world: World) -> N
     first = await ListUsers(world.uow)(ListUsersQuery(limit=2))
     rest = await ListUsers(world.uow)(ListUsersQuery(limit=2, after=first.next_after))
     assert [u.email for u in first.items + rest.items] == ["a@x.org", "b@x.org", "c@x.org"]
+
+
+async def test_a_deleted_key_fails_at_the_next_request_though_it_is_cached(world: World) -> None:
+    ann = await world.principal(await world.register("ann@x.org"))
+    key = await CreateApiKey(world.uow, world.secrets, world.clock, world.ids)(
+        CreateApiKeyCommand(ann, "mine")
+    )
+    for _ in range(3):  # the first use caches the key; the others are served from the cache
+        assert (await world.authenticate()(key.secret)).api_key_id == key.key.id
+    await DeleteApiKey(world.uow, world.store)(DeleteApiKeyCommand(ann, key.key.id))
+    with pytest.raises(TokenInvalid):
+        await world.authenticate()(key.secret)
+
+
+async def test_a_cached_key_of_a_demoted_or_disabled_user_follows_at_once(world: World) -> None:
+    ann = await world.principal(await world.register("ann@x.org"))
+    key = await CreateApiKey(world.uow, world.secrets, world.clock, world.ids)(
+        CreateApiKeyCommand(ann, "mine")
+    )
+    await SetRole(world.uow, world.store)(SetRoleCommand(ann.user_id, "admin"))
+    assert (await world.authenticate()(key.secret)).is_admin
+    assert (await world.authenticate()(key.secret)).is_admin
+    await SetRole(world.uow, world.store)(SetRoleCommand(ann.user_id, "user"))
+    assert not (await world.authenticate()(key.secret)).is_admin
+    await SetActive(world.uow, world.store, world.clock, CONFIG)(
+        SetActiveCommand(ann.user_id, is_active=False)
+    )
+    with pytest.raises(AccountDisabled):
+        await world.authenticate()(key.secret)
+
+
+async def test_api_keys_still_work_from_the_database_when_the_store_is_down(
+    world: World,
+) -> None:
+    ann = await world.principal(await world.register("ann@x.org"))
+    key = await CreateApiKey(world.uow, world.secrets, world.clock, world.ids)(
+        CreateApiKeyCommand(ann, "mine")
+    )
+    await world.authenticate()(key.secret)  # cached
+    world.store.down = True
+    assert (await world.authenticate()(key.secret)).api_key_id == key.key.id
+    world.store.down = False
+    await DeleteApiKey(world.uow, world.store)(DeleteApiKeyCommand(ann, key.key.id))
+    with pytest.raises(TokenInvalid):
+        await world.authenticate()(key.secret)
+
+
+async def test_an_admin_change_is_refused_before_commit_when_the_store_is_down(
+    world: World,
+) -> None:
+    pair = await world.register("ann@x.org")
+    world.store.down = True
+    with pytest.raises(TokenStoreUnavailable):  # raised inside the transaction: rolled back
+        await SetRole(world.uow, world.store)(SetRoleCommand(pair.user.id, "admin"))

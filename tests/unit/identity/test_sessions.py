@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 
+from application.identity.auth_cache import AuthCache, UserState
 from application.identity.logout import Logout, LogoutCommand
 from application.identity.refresh import Refresh, RefreshCommand
+from application.identity.set_active import SetActive, SetActiveCommand
+from application.identity.set_plan import SetPlan, SetPlanCommand
+from application.identity.set_role import SetRole, SetRoleCommand
 from application.ports.token_store import TokenStoreUnavailable
 from domain.credentials import (
     AccountDisabled,
@@ -137,18 +142,67 @@ async def test_authenticate_fails_closed_when_the_revocation_store_is_down(world
 
 async def test_role_and_plan_changes_apply_at_the_next_request(world: World) -> None:
     pair = await world.register("ann@x.org")
-    assert (await world.principal(pair)).role == "user"
-    world.uow.user_rows[pair.user.id].role = "admin"
-    world.uow.user_rows[pair.user.id].plan = "pro"
+    assert (await world.principal(pair)).role == "user"  # now cached
+    await SetRole(world.uow, world.store)(SetRoleCommand(pair.user.id, "admin"))
+    await SetPlan(world.uow, CONFIG, world.store)(SetPlanCommand(pair.user.id, "unlimited"))
     principal = await world.principal(pair)
-    assert (principal.role, principal.plan, principal.is_admin) == ("admin", "pro", True)
+    assert (principal.role, principal.plan, principal.is_admin) == ("admin", "unlimited", True)
+
+
+async def test_a_demotion_applies_at_the_next_request_though_the_admin_is_cached(
+    world: World,
+) -> None:
+    pair = await world.register("ann@x.org")
+    await SetRole(world.uow, world.store)(SetRoleCommand(pair.user.id, "admin"))
+    assert (await world.principal(pair)).is_admin
+    assert (await world.principal(pair)).is_admin  # served from the cache
+    await SetRole(world.uow, world.store)(SetRoleCommand(pair.user.id, "user"))
+    assert not (await world.principal(pair)).is_admin
 
 
 async def test_a_deactivated_user_is_refused_at_the_next_request(world: World) -> None:
     pair = await world.register("ann@x.org")
-    world.uow.user_rows[pair.user.id].is_active = False
+    await world.principal(pair)  # cached as active
+    await SetActive(world.uow, world.store, world.clock, CONFIG)(
+        SetActiveCommand(pair.user.id, is_active=False)
+    )
+    world.store.sessions.clear()  # even without the session revocation, the epoch says so
     with pytest.raises(AccountDisabled):
         await world.principal(pair)
+
+
+async def test_the_cache_spares_the_database_until_the_identity_changes(world: World) -> None:
+    pair = await world.register("ann@x.org")
+    await world.principal(pair)
+    reads = world.uow.users.reads
+    for _ in range(5):
+        await world.principal(pair)
+    assert world.uow.users.reads == reads
+    await world.store.bump_identity_epoch(pair.user.id)
+    await world.principal(pair)
+    assert world.uow.users.reads == reads + 1
+
+
+async def test_a_cached_principal_is_reloaded_after_its_max_age(world: World) -> None:
+    now = [0.0]
+    world.auth_cache = AuthCache(max_age_s=5.0, now=lambda: now[0])
+    pair = await world.register("ann@x.org")
+    await world.principal(pair)
+    world.uow.user_rows[pair.user.id].role = "admin"  # changed behind the use cases' back
+    assert not (await world.principal(pair)).is_admin
+    now[0] = 5.1
+    assert (await world.principal(pair)).is_admin
+
+
+async def test_the_cache_is_bounded() -> None:
+    cache = AuthCache(max_entries=3)
+    users = [uuid.uuid4() for _ in range(5)]
+    for user_id in users:
+        cache.put_user(user_id, UserState("user", "free", True), epoch=0)
+    assert cache.size == 3
+    assert cache.user(users[0], 0) is None
+    assert cache.user(users[-1], 0) == UserState("user", "free", True)
+    assert cache.user(users[-1], 1) is None  # another epoch: not trusted
 
 
 async def test_an_expired_access_token_is_token_expired(world: World) -> None:
