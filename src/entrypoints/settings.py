@@ -106,8 +106,10 @@ class LLMSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     ] = 5.0
     mid_stream_failure: Annotated[
         Literal["error", "fallback"],
-        _doc("A stream failing after its first token: end with an error, or continue on "
-             "the fallback model."),
+        _doc(
+            "A stream failing after its first token: end with an error, or continue on "
+            "the fallback model."
+        ),
     ] = "error"
     breaker_failure_ratio: Annotated[
         float, _doc("Failure ratio that opens a provider's circuit."), Meta(gt=0, le=1)
@@ -189,7 +191,8 @@ class WebSocketSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     """/api/v1/ws limits (R9, R12, R13); the socket closes or answers an ``error`` frame."""
 
     max_frame_bytes: Annotated[
-        int, _doc("Largest accepted WebSocket frame; a larger one closes the socket (1009)."),
+        int,
+        _doc("Largest accepted WebSocket frame; a larger one closes the socket (1009)."),
         Meta(ge=1024),
     ] = 262_144
     messages_per_minute: Annotated[
@@ -231,16 +234,14 @@ class ModelSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     """One ``[[models]]`` entry: a model id clients may ask for."""
 
     id: Annotated[str, _doc("Model id clients send."), Meta(min_length=1)]
-    provider: Annotated[str, _doc("Name of a [providers.<name>] entry (or `default`).")] = (
-        "default"
-    )
+    provider: Annotated[str, _doc("Name of a [providers.<name>] entry (or `default`).")] = "default"
     upstream_model: Annotated[str, _doc("Model name sent upstream; default: id.")] = ""
     context_window: Annotated[int, Meta(ge=256)] = 8192
     max_output_tokens: Annotated[int, Meta(ge=1)] = 4096
     input_price_per_million: Annotated[float, _doc("USD per million prompt tokens.")] = 0.0
     output_price_per_million: Annotated[float, _doc("USD per million completion tokens.")] = 0.0
-    fallbacks: Annotated[list[str], _doc("Model ids tried in order when this one fails.")] = (
-        field(default_factory=list)
+    fallbacks: Annotated[list[str], _doc("Model ids tried in order when this one fails.")] = field(
+        default_factory=list
     )
     allowed_params: Annotated[
         list[str], _doc("Extra OpenAI params forwarded upstream (logprobs, tools, n, ...).")

@@ -8,12 +8,18 @@ from typing import Any
 from dishka import AsyncContainer
 
 from entrypoints import chat_lifecycle
-from entrypoints.http.routes import api_keys, auth
-from entrypoints.http.routes import conversations
-from entrypoints.http.routes import health, openai_compat
-from entrypoints.http.routes import search
-from entrypoints.http.routes import ws
-from entrypoints.http.routes import admin, metrics, usage
+from entrypoints.http.routes import (
+    admin,
+    api_keys,
+    auth,
+    conversations,
+    health,
+    metrics,
+    openai_compat,
+    search,
+    usage,
+    ws,
+)
 
 Hook = Callable[[AsyncContainer], Awaitable[None]]
 
@@ -32,8 +38,8 @@ def all_routes() -> list[Any]:
         *auth.ROUTES,
         *api_keys.ROUTES,
         *conversations.ROUTES,
-        *ws.ROUTES,
         *search.ROUTES,
+        *ws.ROUTES,
         *usage.ROUTES,
         *admin.ROUTES,
         *metrics.ROUTES,
