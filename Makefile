@@ -16,8 +16,10 @@ run: $(BIN)/.installed
 	$(BIN)/parley serve
 
 ## Set up and run the whole suite: lint, layers, types, then tests on SQLite and PostgreSQL/Redis.
+## Tests run in parallel processes (pytest-xdist); each worker has its own databases and ports.
+TEST_WORKERS ?= auto
 test: $(BIN)/.installed lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench
