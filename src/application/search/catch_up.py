@@ -63,7 +63,10 @@ class CatchUpIndex:
         embedded = await self._embed_backlog() if embed_backlog else 0
         self._status.caught_up = True
         report = CatchUpReport(loaded, len(missing), len(extra), embedded)
-        log.info("vector_index_caught_up", **asdict(report), vectors=len(self._index))
+        changed = report.loaded_from_file or report.added or report.removed or report.embedded
+        # The periodic re-sync runs every few seconds; say so only when it changed something.
+        emit = log.info if changed else log.debug
+        emit("vector_index_caught_up", **asdict(report), vectors=len(self._index))
         return report
 
     async def _embed_backlog(self) -> int:
