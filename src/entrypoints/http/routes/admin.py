@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -17,7 +15,7 @@ from application.admin.platform_stats import GetPlatformStats
 from application.admin.update_user import UpdateUser, UpdateUserCommand
 from application.identity.list_users import ListUsers, ListUsersQuery
 from application.identity.principal import Principal
-from domain.errors import InvalidInput
+from entrypoints.http.cursors import decode_cursor, encode_cursor
 from entrypoints.http.routes.admin_dto import AdminUserList, AdminUserOut, ApiUsageOut, StatsOut
 from entrypoints.http.routes.usage_dto import problems
 
@@ -42,10 +40,10 @@ async def list_users(
     limit: Annotated[int, Parameter(ge=1, le=100, description="Page size (max 100).")] = 20,
     cursor: Annotated[str | None, Parameter(description="next_cursor of the previous page")] = None,
 ) -> AdminUserList:
-    page = await use_case(ListUsersQuery(limit, _decode_cursor(cursor), principal))
+    page = await use_case(ListUsersQuery(limit, decode_cursor(cursor), principal))
     return AdminUserList(
         items=[AdminUserOut.of(u) for u in page.items],
-        next_cursor=_encode_cursor(page.next_after) if page.next_after else None,
+        next_cursor=encode_cursor(page.next_after) if page.next_after else None,
     )
 
 
@@ -91,21 +89,6 @@ async def api_usage(
     """Routes are templates; errors are 5xx responses; latency is the time to the response
     headers (for a stream, its first byte), over every instance."""
     return ApiUsageOut.of(await use_case(principal, period))
-
-
-def _encode_cursor(after: UUID) -> str:
-    return base64.urlsafe_b64encode(after.bytes).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str | None) -> UUID | None:
-    if not cursor:
-        return None
-    try:
-        return UUID(bytes=base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, binascii.Error):
-        raise InvalidInput(
-            "invalid cursor", details={"fields": [{"field": "cursor", "message": "invalid"}]}
-        ) from None
 
 
 ROUTES = [

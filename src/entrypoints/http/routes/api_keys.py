@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -18,7 +16,7 @@ from application.identity.delete_api_key import DeleteApiKey, DeleteApiKeyComman
 from application.identity.list_api_keys import ListApiKeys, ListApiKeysQuery
 from application.identity.principal import Principal
 from domain.api_keys import ApiKey
-from domain.errors import InvalidInput
+from entrypoints.http.cursors import decode_cursor, encode_cursor
 
 
 class CreateApiKeyBody(msgspec.Struct):
@@ -75,10 +73,10 @@ async def list_api_keys(
         str | None, QueryParameter(description="next_cursor of the previous page")
     ] = None,
 ) -> ApiKeyList:
-    page = await use_case(ListApiKeysQuery(principal, limit, _decode_cursor(cursor)))
+    page = await use_case(ListApiKeysQuery(principal, limit, decode_cursor(cursor)))
     return ApiKeyList(
         items=[ApiKeyOut.of(k) for k in page.items],
-        next_cursor=_encode_cursor(page.next_after) if page.next_after else None,
+        next_cursor=encode_cursor(page.next_after) if page.next_after else None,
     )
 
 
@@ -88,21 +86,6 @@ async def delete_api_key(
     key_id: FromPath[UUID], principal: FromDishka[Principal], use_case: FromDishka[DeleteApiKey]
 ) -> None:
     await use_case(DeleteApiKeyCommand(principal, key_id))
-
-
-def _encode_cursor(after: UUID) -> str:
-    return base64.urlsafe_b64encode(after.bytes).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str | None) -> UUID | None:
-    if not cursor:
-        return None
-    try:
-        return UUID(bytes=base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, binascii.Error):
-        raise InvalidInput(
-            "invalid cursor", details={"fields": [{"field": "cursor", "message": "invalid"}]}
-        ) from None
 
 
 ROUTES = [
