@@ -8,8 +8,7 @@ from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from uuid import UUID, uuid4
 
 from application.llm.router import LLMRouter, RoutedChunk
@@ -24,6 +23,7 @@ from domain.conversations import Conversation
 from domain.errors import DomainError
 from domain.messages import Message, MessageStatus
 from domain.pagination import Page
+from tests.support.fake_uow import DirectUnitOfWork
 
 
 class FixedClock(Clock):
@@ -134,7 +134,7 @@ class FakeMessages(MessageRepository):
         ][:limit]
 
 
-class FakeUnitOfWork(UnitOfWork):
+class FakeUnitOfWork(DirectUnitOfWork):
     """Changes are applied directly (the fakes copy on read and write, like rows)."""
 
     def __init__(self, storage: Storage) -> None:
@@ -142,22 +142,8 @@ class FakeUnitOfWork(UnitOfWork):
         self.conversations = FakeConversations(storage)
         self.messages = FakeMessages(storage)
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
-
     async def commit(self) -> None:
         self.storage.commits += 1
-
-    async def rollback(self) -> None:
-        return None
 
 
 class FakeUnitOfWorkFactory(UnitOfWorkFactory):

@@ -6,8 +6,6 @@ import asyncio
 import itertools
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Self
 from uuid import UUID
 
 from application.identity.config import IdentityConfig
@@ -24,6 +22,7 @@ from domain.api_keys import ApiKey
 from domain.auth_sessions import AuthSession
 from domain.credentials import TokenExpired, TokenInvalid
 from domain.users import User
+from tests.support.fake_uow import DirectUnitOfWork
 
 
 class FakeClock(Clock):
@@ -250,7 +249,7 @@ class InMemorySessions(AuthSessionRepository):
         return revoked
 
 
-class FakeUnitOfWork(UnitOfWork):
+class FakeUnitOfWork(DirectUnitOfWork):
     """Identity tables as dicts; changes apply directly and commits are counted. Other
     features' repositories are left out: identity use cases never touch them."""
 
@@ -262,23 +261,6 @@ class FakeUnitOfWork(UnitOfWork):
         self.api_keys = InMemoryApiKeys(self.key_rows)
         self.auth_sessions = InMemorySessions(self.session_rows)
         self.commits = 0
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
-
-    async def commit(self) -> None:
-        self.commits += 1
-
-    async def rollback(self) -> None:
-        return None
 
 
 class SameUnitOfWork(UnitOfWorkFactory):

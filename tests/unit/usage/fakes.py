@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from uuid import UUID
 
 from application.ports.clock import Clock
@@ -25,6 +24,7 @@ from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.ports.usage_ledger import PlatformCounts, UsageRepository, UserCounts
 from domain.errors import Unavailable
 from domain.usage import UsageEntry, UsageTotals
+from tests.support.fake_uow import DirectUnitOfWork
 
 
 class FixedClock(Clock):
@@ -68,29 +68,12 @@ class InMemoryUsage(UsageRepository):
         return UserCounts(0, 0, 0)
 
 
-class UsageUnitOfWork(UnitOfWork):
+class UsageUnitOfWork(DirectUnitOfWork):
     """Only ``usage`` is used by the code under test; other repositories are absent."""
 
     def __init__(self, usage: InMemoryUsage) -> None:
         self.usage = usage
         self.commits = 0
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
-
-    async def commit(self) -> None:
-        self.commits += 1
-
-    async def rollback(self) -> None:
-        return None
 
 
 class UsageUnitOfWorkFactory(UnitOfWorkFactory):
