@@ -16,6 +16,7 @@ from entrypoints.http.routes import (
     health,
     metrics,
     openai_compat,
+    playground,
     search,
     usage,
     ws,
@@ -43,4 +44,5 @@ def all_routes() -> list[Any]:
         *usage.ROUTES,
         *admin.ROUTES,
         *metrics.ROUTES,
+        *playground.ROUTES,
     ]
