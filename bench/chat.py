@@ -83,6 +83,7 @@ class Bench:
         self.server, self.mock, self.args = server, mock, args
         self.tokens: list[str] = []
         self.conversations: list[str] = []
+        self.handshakes = asyncio.Semaphore(64)
 
     def spread(self) -> float:
         """A random start offset within one reply's duration."""
@@ -145,8 +146,11 @@ class Bench:
 
     async def ws(self, client: int, rounds: int) -> list[Stream]:
         url = f"ws://{HOST}:{self.server.port}/api/v1/ws?token={self.token(client)}"
-        async with connect(url, compression=None, open_timeout=120, ping_interval=None) as ws:
+        # Clients connect over time, not all in one instant: bound concurrent handshakes.
+        async with self.handshakes:
+            ws = await connect(url, compression=None, open_timeout=120, ping_interval=None)
             await ws.recv()  # ready
+        async with ws:
             await asyncio.sleep(self.spread())
             chat = {"content": PROMPT, "model": "mock-model"}
             chat["conversation_id"] = self.conversations[client]

@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator
 
 from dishka import Provider, Scope, provide
 
+from adapters.memory.rate_limiter import MemoryRateLimiter
 from application.identity.authenticate import Authenticate
 from application.ports.rate_limiter import RateLimiter
+from application.usage.fallback_rate_limiter import FallbackRateLimiter
 from application.usage.rate_limits import ChatRateLimit, RateLimits
 from entrypoints.http.websocket.registry import SocketRegistry
 from entrypoints.http.websocket.services import SocketServices
@@ -35,7 +37,12 @@ class WebSocketProvider(Provider):
         registry: SocketRegistry,
     ) -> SocketServices:
         chat_limit = ChatRateLimit(rate_limits)
-        return SocketServices.build(settings, authenticate, limiter, chat_limit, registry)
+        # Frame limits degrade like route limits when Redis is down (R20): per instance,
+        # never unlimited; the chat limit and quotas keep their own policies.
+        frames = (
+            FallbackRateLimiter(limiter, MemoryRateLimiter()) if settings.redis.url else limiter
+        )
+        return SocketServices.build(settings, authenticate, frames, chat_limit, registry)
 
 
 def providers(settings: Settings) -> list[Provider]:
