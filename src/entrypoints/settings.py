@@ -49,6 +49,11 @@ class RedisSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     url: Annotated[str, _doc("redis:// URL; empty means in-process adapters.")] = ""
     key_prefix: Annotated[str, _doc("Prefix for every key Parley writes.")] = "parley:"
     socket_timeout_s: Annotated[float, _doc("Per-command timeout."), Meta(gt=0)] = 1.0
+    max_stream_readers: Annotated[
+        int,
+        _doc("Connections for stream readers (one per live SSE/WebSocket stream)."),
+        Meta(ge=1),
+    ] = 4096
 
 
 class AuthSettings(Struct, kw_only=True, forbid_unknown_fields=True):

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import time
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from application.health.readiness import ComponentHealth, HealthProbe
 
 
-def create_redis(url: str, socket_timeout_s: float = 1.0) -> Redis:
-    return Redis.from_url(
+def create_redis(url: str, socket_timeout_s: float = 1.0, *, max_connections: int = 100) -> Redis:
+    """A client whose pool makes a burst wait (up to the socket timeout) for a free
+    connection instead of failing at once with "Too many connections", as redis-py's
+    default pool does once ``max_connections`` commands are in flight."""
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=max_connections,
+        timeout=socket_timeout_s,
         socket_timeout=socket_timeout_s,
         socket_connect_timeout=socket_timeout_s,
         health_check_interval=15,
         retry_on_timeout=False,
         decode_responses=False,
     )
+    return Redis.from_pool(pool)  # the client owns the pool: aclose() closes it
 
 
 class RedisProbe(HealthProbe):

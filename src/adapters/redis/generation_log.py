@@ -7,7 +7,10 @@ Keys (under the configured prefix), all expiring ``ttl_s`` after their last writ
 - ``gen:{id}:cancel``: the cancel flag. Runners poll the flags of all their generations with
   one ``MGET`` per interval, so cancel crosses instances without a connection per stream.
 
-Readers block in ``XREAD`` for less than the client's socket timeout and loop. Needs Redis 7+.
+Readers block in ``XREAD`` for less than the client's socket timeout and loop. Each blocked
+reader holds a connection for that time, so blocking reads go through their own client
+(``readers``) with a pool sized for the streams one instance serves: sharing the main pool
+let ~100 live streams starve token checks, rate limits and appends. Needs Redis 7+.
 """
 
 from __future__ import annotations
@@ -44,12 +47,14 @@ class RedisGenerationLog(GenerationLog):
         redis: Redis,
         *,
         prefix: str,
+        readers: Redis | None = None,
         ttl_s: int = 3600,
         max_events: int = 10_000,
         block_ms: int = 500,
         cancel_poll_s: float = 0.25,
     ) -> None:
         self._redis = redis
+        self._readers = readers or redis
         self._prefix = f"{prefix}gen:"
         self._ttl_s = ttl_s
         self._max_events = max_events
@@ -110,7 +115,7 @@ class RedisGenerationLog(GenerationLog):
         checked_gap = False
         while True:
             since: dict[Any, Any] = {key: f"0-{cursor}"}
-            batch: Any = await _guard(partial(self._redis.xread, since, 500, self._block_ms))
+            batch: Any = await _guard(partial(self._readers.xread, since, 500, self._block_ms))
             entries = batch[0][1] if batch else []
             if not entries:
                 if not await _guard(

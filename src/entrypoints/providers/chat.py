@@ -12,6 +12,7 @@ from dishka import Provider, Scope, provide, provide_all
 from redis.asyncio import Redis
 
 from adapters.memory.generation_log import MemoryGenerationLog
+from adapters.redis.client import create_redis
 from adapters.redis.generation_log import RedisGenerationLog
 from adapters.system.tokenizer import EstimatingTokenizer
 from application.chat.cancel_generation import CancelGeneration
@@ -97,8 +98,14 @@ class MemoryGenerationLogProvider(Provider):
 class RedisGenerationLogProvider(Provider):
     @provide(scope=Scope.APP)
     async def log(self, settings: Settings, redis: Redis) -> AsyncIterator[GenerationLog]:
+        readers = create_redis(
+            settings.redis.url,
+            settings.redis.socket_timeout_s,
+            max_connections=settings.redis.max_stream_readers,
+        )
         log = RedisGenerationLog(
             redis,
+            readers=readers,
             prefix=settings.redis.key_prefix,
             ttl_s=settings.chat.generation_log_ttl_s,
             max_events=settings.chat.generation_log_max_events,
@@ -108,6 +115,7 @@ class RedisGenerationLogProvider(Provider):
         )
         yield log
         await log.aclose()
+        await readers.aclose()
 
 
 class ChatUseCasesProvider(Provider):

@@ -258,3 +258,37 @@ async def test_redis_down_is_a_clean_unavailable_error() -> None:
             await collect(log, info.generation_id)
     finally:
         await client.aclose()
+
+
+async def test_many_blocked_readers_do_not_starve_other_redis_calls() -> None:
+    """Each live stream blocks a connection in XREAD; with readers on their own pool, the
+    main client (token checks, rate limits, appends) keeps answering past redis-py's
+    default cap of 100 connections."""
+    require_servers()
+    prefix = f"parley-test-{uuid.uuid4().hex[:12]}:"
+    main = create_redis(REDIS_URL, 1.0)
+    readers = create_redis(REDIS_URL, 1.0, max_connections=400)
+    log = RedisGenerationLog(main, readers=readers, prefix=prefix, block_ms=400)
+    ids = [uuid.uuid4() for _ in range(150)]
+    try:
+        for gid in ids:
+            await log.begin(GenerationInfo(gid, uuid.uuid4(), uuid.uuid4(), uuid.uuid4()))
+
+        async def drain(gid: uuid.UUID) -> list[str]:
+            return [e.kind async for e in log.read(gid)]
+
+        tasks = [asyncio.create_task(drain(gid)) for gid in ids]
+        await asyncio.sleep(0.3)  # every reader is now blocked in XREAD
+        assert await main.ping()
+        for gid in ids:
+            await log.append(gid, GenerationEvent("delta", {"content": "x"}))
+            await log.append(gid, GenerationEvent("done", {}))
+        results = await asyncio.wait_for(asyncio.gather(*tasks), 10)
+        assert all(kinds == ["delta", "done"] for kinds in results)
+    finally:
+        await log.aclose()
+        keys = [k async for k in main.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await main.delete(*keys)
+        await main.aclose()
+        await readers.aclose()
