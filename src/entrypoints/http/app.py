@@ -105,8 +105,16 @@ def _openapi(settings: Settings) -> OpenAPIConfig | None:
     return OpenAPIConfig(
         title="Parley",
         version="0.1.0",
-        description="Self-hostable AI chat backend. Errors are RFC 9457 problem+json with a "
-        "stable `code`.",
+        description=(
+            "Self-hostable AI chat backend. Errors are RFC 9457 problem+json with a stable "
+            "`code`, `request_id` and `timestamp`.\n\n"
+            "**WebSocket** `GET /api/v1/ws` (not expressible as an OpenAPI path): authenticate "
+            "with `?token=<JWT or API key>` or a first `{type: auth, token}` frame (failure: "
+            "close 4401). Client frames: `chat {request_id, conversation_id?, content, model?, "
+            "temperature?, max_tokens?}`, `cancel {request_id}`, `resume {generation_id, "
+            "after?}`, `ping`. Server frames: `ready`, `ack`, `delta`, `done`, `error {code, "
+            "detail}`, `pong`. Invalid frames get an `error` frame; the socket stays open."
+        ),
         path="/schema",
         openapi_router=Router(
             path="/schema", route_handlers=[], opt=PUBLIC, include_in_schema=False
