@@ -155,7 +155,7 @@ class SqlMessageRepository(MessageRepository):
 
     async def get(self, message_id: UUID) -> Message | None:
         row = await self._session.get(MessageRow, message_id)
-        return _message(row) if row is not None else None
+        return message_from_row(row) if row is not None else None
 
     async def page(
         self, conversation_id: UUID, *, limit: int, cursor: str | None = None
@@ -167,7 +167,7 @@ class SqlMessageRepository(MessageRepository):
             await self._session.scalars(stmt.order_by(MessageRow.position).limit(limit + 1))
         )
         next_cursor = encode_cursor({"p": rows[limit - 1].position}) if len(rows) > limit else None
-        return Page([_message(r) for r in rows[:limit]], next_cursor)
+        return Page([message_from_row(r) for r in rows[:limit]], next_cursor)
 
     async def recent(self, conversation_id: UUID, limit: int) -> list[Message]:
         rows = await self._session.scalars(
@@ -176,7 +176,7 @@ class SqlMessageRepository(MessageRepository):
             .order_by(MessageRow.position.desc())
             .limit(limit)
         )
-        return [_message(r) for r in reversed(list(rows))]
+        return [message_from_row(r) for r in reversed(list(rows))]
 
     async def finish(self, message: Message) -> bool:
         usage = message.usage
@@ -217,7 +217,7 @@ class SqlMessageRepository(MessageRepository):
             .order_by(MessageRow.created_at)
             .limit(limit)
         )
-        return [_message(r) for r in rows]
+        return [message_from_row(r) for r in rows]
 
 
 def _conversation(row: ConversationRow) -> Conversation:
@@ -234,7 +234,7 @@ def _conversation(row: ConversationRow) -> Conversation:
     )
 
 
-def _message(row: MessageRow) -> Message:
+def message_from_row(row: MessageRow) -> Message:
     usage = None
     if row.prompt_tokens is not None and row.completion_tokens is not None:
         usage = TokenUsage(row.prompt_tokens, row.completion_tokens)

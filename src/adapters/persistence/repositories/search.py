@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.models.chat import ConversationRow, MessageRow
 from adapters.persistence.models.search import MessageVectorRow
-from adapters.persistence.repositories.chat import _message as message_from_row
+from adapters.persistence.repositories.chat import message_from_row
 from application.ports.message_vectors import (
     MessageToIndex,
     MessageVectorRepository,
