@@ -42,6 +42,9 @@ class DatabaseSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     pool_size: Annotated[int, _doc("Connections kept per process (PostgreSQL)."), Meta(ge=1)] = 10
     max_overflow: Annotated[int, _doc("Extra connections under burst."), Meta(ge=0)] = 20
     connect_timeout_s: Annotated[float, _doc("Give up connecting after this."), Meta(gt=0)] = 2.0
+    pool_timeout_s: Annotated[
+        float, _doc("Wait this long for a free pooled connection under load."), Meta(gt=0)
+    ] = 10.0
     echo: Annotated[bool, _doc("Log every SQL statement (development only).")] = False
 
 
@@ -49,6 +52,12 @@ class RedisSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     url: Annotated[str, _doc("redis:// URL; empty means in-process adapters.")] = ""
     key_prefix: Annotated[str, _doc("Prefix for every key Parley writes.")] = "parley:"
     socket_timeout_s: Annotated[float, _doc("Per-command timeout."), Meta(gt=0)] = 1.0
+    max_connections: Annotated[
+        int, _doc("Connections for ordinary commands (per process)."), Meta(ge=1)
+    ] = 512
+    pool_wait_s: Annotated[
+        float, _doc("Wait this long for a free pooled connection under load."), Meta(gt=0)
+    ] = 5.0
     max_stream_readers: Annotated[
         int,
         _doc("Connections for stream readers (one per live SSE/WebSocket stream)."),

@@ -20,6 +20,7 @@ def create_engine(
     pool_size: int = 10,
     max_overflow: int = 20,
     connect_timeout_s: float = 2.0,
+    pool_timeout_s: float = 10.0,
     echo: bool = False,
 ) -> AsyncEngine:
     """One engine per process. SQLite gets WAL and foreign keys; Postgres a bounded pool."""
@@ -40,7 +41,9 @@ def create_engine(
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_pre_ping=False,
-        pool_timeout=connect_timeout_s,
+        # Waiting for a free pooled connection is queueing under load, not an outage (an
+        # unreachable server fails within connect_timeout_s), so it may wait longer.
+        pool_timeout=pool_timeout_s,
         connect_args=connect_args,
     )
 

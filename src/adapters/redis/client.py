@@ -9,14 +9,21 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from application.health.readiness import ComponentHealth, HealthProbe
 
 
-def create_redis(url: str, socket_timeout_s: float = 1.0, *, max_connections: int = 100) -> Redis:
+def create_redis(
+    url: str,
+    socket_timeout_s: float = 1.0,
+    *,
+    max_connections: int = 100,
+    pool_wait_s: float | None = None,
+) -> Redis:
     """A client whose pool makes a burst wait (up to the socket timeout) for a free
     connection instead of failing at once with "Too many connections", as redis-py's
-    default pool does once ``max_connections`` commands are in flight."""
+    default pool does once ``max_connections`` commands are in flight. An unreachable
+    server still fails within the socket timeout: its connections are never held."""
     pool = BlockingConnectionPool.from_url(
         url,
         max_connections=max_connections,
-        timeout=socket_timeout_s,
+        timeout=pool_wait_s if pool_wait_s is not None else socket_timeout_s,
         socket_timeout=socket_timeout_s,
         socket_connect_timeout=socket_timeout_s,
         health_check_interval=15,

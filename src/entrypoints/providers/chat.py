@@ -102,6 +102,7 @@ class RedisGenerationLogProvider(Provider):
             settings.redis.url,
             settings.redis.socket_timeout_s,
             max_connections=settings.redis.max_stream_readers,
+            pool_wait_s=settings.redis.pool_wait_s,
         )
         log = RedisGenerationLog(
             redis,

@@ -36,6 +36,7 @@ class InfraProvider(Provider):
             pool_size=settings.database.pool_size,
             max_overflow=settings.database.max_overflow,
             connect_timeout_s=settings.database.connect_timeout_s,
+            pool_timeout_s=settings.database.pool_timeout_s,
             echo=settings.database.echo,
         )
         yield engine
@@ -59,7 +60,12 @@ class RedisProvider(Provider):
 
     @provide(scope=Scope.APP)
     async def redis(self, settings: Settings) -> AsyncIterator[Redis]:
-        client = create_redis(settings.redis.url, settings.redis.socket_timeout_s)
+        client = create_redis(
+            settings.redis.url,
+            settings.redis.socket_timeout_s,
+            max_connections=settings.redis.max_connections,
+            pool_wait_s=settings.redis.pool_wait_s,
+        )
         yield client
         await client.aclose()
 
