@@ -38,6 +38,8 @@ class Conversation:
     message_count: int
     created_at: datetime
     updated_at: datetime
+    summary: str | None = None
+    """Written by a summarize job."""
 
     @classmethod
     def start(
@@ -74,6 +76,11 @@ class Conversation:
             words = " ".join(content.split())
             if words:
                 self.title = words[:AUTO_TITLE_CHARS]
+
+    def has_automatic_title(self, first_message: str) -> bool:
+        """The title is still the one taken from the first message (the owner never set one)."""
+        words = " ".join(first_message.split())
+        return self.title in {DEFAULT_TITLE, words[:AUTO_TITLE_CHARS]}
 
     def touch(self, now: datetime) -> None:
         self.updated_at = max(self.updated_at, now)

@@ -223,6 +223,41 @@ class WebSocketSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     ] = 5.0
 
 
+class JobsSettings(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Background jobs: the embedded pool inside `parley serve`, or `parley worker` (Redis)."""
+
+    concurrency: Annotated[
+        int,
+        _doc("Jobs run at once by the in-process pool of `parley serve` (no Redis)."),
+        Meta(ge=1),
+    ] = 4
+    max_attempts: Annotated[
+        int, _doc("Attempts before a failing job is stored `failed`."), Meta(ge=1, le=20)
+    ] = 3
+    retry_delay_s: Annotated[
+        float, _doc("Delay before the second attempt; doubled each time."), Meta(ge=0)
+    ] = 2.0
+    retry_max_delay_s: Annotated[float, _doc("Longest delay between attempts."), Meta(ge=0)] = 60.0
+    lease_s: Annotated[
+        float,
+        _doc("A running job whose worker sends no heartbeat for this long is retried."),
+        Meta(ge=1),
+    ] = 30.0
+    heartbeat_s: Annotated[
+        float, _doc("Lease renewal and cancel check interval of a running job."), Meta(gt=0)
+    ] = 0.5
+    timeout_s: Annotated[int, _doc("Longest a job may run."), Meta(ge=1)] = 3600
+    sweep_interval_s: Annotated[
+        int, _doc("How often lost jobs (dead workers, lost enqueues) are looked for."), Meta(ge=1)
+    ] = 5
+    requeue_after_s: Annotated[
+        float,
+        _doc("A job queued longer than this is delivered again (a lost enqueue)."),
+        Meta(ge=1),
+    ] = 30.0
+    queue_name: Annotated[str, _doc("Redis queue name (after PARLEY_REDIS_KEY_PREFIX).")] = "jobs"
+
+
 class ProviderSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     """One upstream in ``[providers.<name>]``; unset timeouts fall back to ``[llm]``."""
 
@@ -288,6 +323,7 @@ class Settings(Struct, kw_only=True, forbid_unknown_fields=True):
     usage: UsageSettings = field(default_factory=UsageSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    jobs: JobsSettings = field(default_factory=JobsSettings)
     plans: Annotated[
         dict[str, PlanSettings],
         _doc("parley.toml [plans.<name>]: monthly quotas; free, pro and unlimited by default."),

@@ -37,6 +37,7 @@ class PlanSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     monthly_tokens: Annotated[int, Meta(ge=0)] | None = None
     monthly_messages: Annotated[int, Meta(ge=0)] | None = None
     concurrent_streams: Annotated[int, Meta(ge=0)] | None = None
+    monthly_jobs: Annotated[int, Meta(ge=0)] | None = None
     allowed_models: list[str] = field(default_factory=list)
 
 
@@ -44,9 +45,14 @@ def default_plans() -> dict[str, PlanSettings]:
     # Stream caps are generous: one chat client may stream a couple of dozen replies at
     # once (several tabs and sockets); the cap exists to stop one user holding hundreds.
     return {
-        "free": PlanSettings(monthly_tokens=200_000, monthly_messages=2_000, concurrent_streams=24),
+        "free": PlanSettings(
+            monthly_tokens=200_000, monthly_messages=2_000, concurrent_streams=24, monthly_jobs=200
+        ),
         "pro": PlanSettings(
-            monthly_tokens=5_000_000, monthly_messages=50_000, concurrent_streams=64
+            monthly_tokens=5_000_000,
+            monthly_messages=50_000,
+            concurrent_streams=64,
+            monthly_jobs=5_000,
         ),
         "unlimited": PlanSettings(),
     }

@@ -99,6 +99,11 @@ class RunGeneration:
                 )
             except Exception:
                 log.exception("message_saved_hook_failed", message_id=str(message.id))
+        if job.user_message.position == 0 and reply.status is MessageStatus.COMPLETE:
+            with contextlib.suppress(Exception):
+                await self._hooks.first_exchange_stored(
+                    conversation_id=job.conversation_id, owner_id=job.owner_id
+                )
 
     async def _watch_cancel(self, job: GenerationJob, control: GenerationControl) -> None:
         try:

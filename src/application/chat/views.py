@@ -46,6 +46,8 @@ class ConversationView(msgspec.Struct):
     message_count: int
     created_at: datetime
     updated_at: datetime
+    summary: str | None = None
+    """From a ``summarize_conversation`` job; null until one ran."""
 
 
 def money(amount: Decimal) -> str:
@@ -87,4 +89,5 @@ def conversation_view(conversation: Conversation) -> ConversationView:
         message_count=conversation.message_count,
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
+        summary=conversation.summary,
     )

@@ -23,3 +23,8 @@ def register(app: typer.Typer) -> None:
 
     app.command("reindex")(search.reindex)
     app.command("search")(search.search)
+
+    from entrypoints.cli import jobs
+
+    app.add_typer(jobs.app, name="jobs")
+    app.command("worker")(jobs.worker)

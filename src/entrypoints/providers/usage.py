@@ -57,6 +57,7 @@ def plan_book(settings: Settings) -> PlanBook:
             p.monthly_messages,
             p.concurrent_streams,
             frozenset(p.allowed_models),
+            p.monthly_jobs,
         )
         for name, p in merged.items()
     }

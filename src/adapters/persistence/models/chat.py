@@ -44,6 +44,7 @@ class ConversationRow(UUIDBase):
     message_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    summary: Mapped[str | None] = mapped_column(Text)
 
 
 class MessageRow(UUIDBase):

@@ -118,6 +118,26 @@ class SqlConversationRepository(ConversationRepository):
         conversation.message_count = count
         return int(count) - added
 
+    async def set_summary(self, conversation_id: UUID, owner_id: UUID, summary: str) -> bool:
+        c = ConversationRow
+        result = await self._session.execute(
+            update(c)
+            .where(c.id == conversation_id, c.owner_id == owner_id)
+            .values(summary=summary)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) > 0
+
+    async def retitle(self, conversation_id: UUID, owner_id: UUID, *, old: str, new: str) -> bool:
+        c = ConversationRow
+        result = await self._session.execute(
+            update(c)
+            .where(c.id == conversation_id, c.owner_id == owner_id, c.title == old)
+            .values(title=new)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) > 0
+
     async def delete(self, conversation_id: UUID, owner_id: UUID) -> bool:
         # Messages go with it: ON DELETE CASCADE (SQLite runs with foreign_keys=ON).
         result = await self._session.execute(
@@ -231,6 +251,7 @@ def _conversation(row: ConversationRow) -> Conversation:
         message_count=row.message_count,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        summary=row.summary,
     )
 
 

@@ -14,6 +14,7 @@ from entrypoints.http.routes import (
     auth,
     conversations,
     health,
+    jobs,
     metrics,
     openai_compat,
     playground,
@@ -30,6 +31,8 @@ STARTUP_HOOKS.append(chat_lifecycle.recover_orphaned_generations)
 SHUTDOWN_HOOKS.append(chat_lifecycle.stop_generations)  # first: replies still get indexed
 STARTUP_HOOKS.append(search.start_search_index)
 SHUTDOWN_HOOKS.append(search.stop_search_index)
+STARTUP_HOOKS.append(jobs.start_embedded_jobs)
+SHUTDOWN_HOOKS.insert(0, jobs.stop_embedded_jobs)  # running jobs go back to the queue
 
 
 def all_routes() -> list[Any]:
@@ -40,6 +43,7 @@ def all_routes() -> list[Any]:
         *api_keys.ROUTES,
         *conversations.ROUTES,
         *search.ROUTES,
+        *jobs.ROUTES,
         *ws.ROUTES,
         *usage.ROUTES,
         *admin.ROUTES,

@@ -1,0 +1,35 @@
+"""What the jobs feature tells the rest of the system when a job finishes.
+
+The notifications feature plugs in here (store a notification, then push it); until it
+does, nothing listens. Implementations must not raise into the job runner.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Protocol
+
+from domain.jobs import Job
+
+
+class JobFinishedListener(Protocol):
+    @abstractmethod
+    async def job_finished(self, job: Job) -> None:
+        """``job`` is the stored, finished record (succeeded, failed or cancelled)."""
+
+
+class NoJobListener(JobFinishedListener):
+    async def job_finished(self, job: Job) -> None:
+        return None
+
+
+class JobMetrics(Protocol):
+    """Job counters by kind and status and a duration histogram (bounded label sets)."""
+
+    @abstractmethod
+    def job_finished(self, kind: str, status: str, seconds: float) -> None: ...
+
+
+class NoJobMetrics(JobMetrics):
+    def job_finished(self, kind: str, status: str, seconds: float) -> None:
+        return None
