@@ -24,10 +24,11 @@ log = structlog.get_logger("parley.jobs")
 
 @dataclass(frozen=True, slots=True)
 class WorkerId:
-    """Names this process's leases in the jobs table (host, pid, random suffix)."""
+    """Names this process's leases in the jobs table (host, pid, random suffix); no
+    colons: SAQ splits its worker keys on them."""
 
     value: str = field(
-        default_factory=lambda: f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        default_factory=lambda: f"{socket.gethostname()[:60]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     )
 
 

@@ -112,6 +112,7 @@ def saq_worker(
     worker_id: str,
     sweep_s: int,
     heartbeat_s: int,
+    shutdown_grace_s: int = 5,
 ) -> Worker[Any]:
     """A SAQ worker whose one function runs Parley's job runner for the id it carries."""
 
@@ -135,7 +136,8 @@ def saq_worker(
         id=worker_id,
         timers={"sweep": sweep_s, "abort": 1, "worker_info": 10, "schedule": 1},
         dequeue_timeout=1.0,
-        shutdown_grace_period_s=5,
+        # On stop, running jobs get this long; then they go back to the queue.
+        shutdown_grace_period_s=shutdown_grace_s,
         cancellation_hard_deadline_s=2.0,
     )
 

@@ -10,9 +10,19 @@ from tests.integration.chat.support import API, new_conversation, sign_up
 from tests.integration.jobs.support import JOBS, submit, wait_for, wait_for_progress
 
 JOB_FIELDS = {
-    "id", "kind", "status", "progress", "params", "result", "error", "attempts",
-    "created_at", "started_at", "finished_at", "cancel_requested",
-}  # fmt: skip
+    "id",
+    "kind",
+    "status",
+    "progress",
+    "params",
+    "result",
+    "error",
+    "attempts",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "cancel_requested",
+}
 
 
 async def test_summarize_stores_the_summary_on_the_conversation(jobs_client) -> None:
@@ -75,9 +85,10 @@ async def test_other_users_get_404_for_jobs_they_do_not_own(jobs_client) -> None
     assert (await jobs_client.get(JOBS, headers=intruder)).json()["items"] == []
     conversation = await new_conversation(jobs_client, owner)
     theirs = await jobs_client.post(
-        JOBS, json={"kind": "summarize_conversation",
-                    "params": {"conversation_id": conversation["id"]}}, headers=intruder,
-    )  # fmt: skip
+        JOBS,
+        json={"kind": "summarize_conversation", "params": {"conversation_id": conversation["id"]}},
+        headers=intruder,
+    )
     assert (theirs.status_code, theirs.json()["code"]) == (404, "CONVERSATION_NOT_FOUND")
     assert (await wait_for(jobs_client, owner, job["id"]))["status"] == "succeeded"
 
@@ -86,15 +97,19 @@ async def test_bad_kinds_and_params_are_refused_with_nothing_queued(jobs_client)
     me = await sign_up(jobs_client)
     cases = [
         ({"kind": "mine_bitcoin", "params": {}}, "UNKNOWN_JOB_KIND"),
-        ({"kind": "title_conversation", "params": {"conversation_id": str(uuid.uuid4())}},
-         "UNKNOWN_JOB_KIND"),  # internal kinds are not for clients
+        (
+            {"kind": "title_conversation", "params": {"conversation_id": str(uuid.uuid4())}},
+            "UNKNOWN_JOB_KIND",
+        ),  # internal kinds are not for clients
         ({"kind": "research", "params": {"topic": "x", "steps": 9}}, "VALIDATION_ERROR"),
         ({"kind": "research", "params": {"topic": "   "}}, "VALIDATION_ERROR"),
         ({"kind": "research", "params": {"topic": "x", "colour": "red"}}, "VALIDATION_ERROR"),
-        ({"kind": "summarize_conversation", "params": {"conversation_id": "nope"}},
-         "VALIDATION_ERROR"),
+        (
+            {"kind": "summarize_conversation", "params": {"conversation_id": "nope"}},
+            "VALIDATION_ERROR",
+        ),
         ({"kind": "export", "params": {}}, "JOB_KIND_UNAVAILABLE"),
-    ]  # fmt: skip
+    ]
     for body, code in cases:
         response = await jobs_client.post(JOBS, json=body, headers=me)
         assert (response.status_code, response.json()["code"]) == (400, code), body
