@@ -48,6 +48,7 @@ class JobWorker:
             worker_id=self.worker_id,
             sweep_s=settings.jobs.sweep_interval_s,
             heartbeat_s=max(1, int(settings.jobs.lease_s)),
+            shutdown_grace_s=settings.jobs.shutdown_grace_s,
         )
         await queue.saq.connect()
         sweeper = asyncio.create_task(self._sweep(recover, settings.jobs.sweep_interval_s))

@@ -255,6 +255,11 @@ class JobsSettings(Struct, kw_only=True, forbid_unknown_fields=True):
         _doc("A job queued longer than this is delivered again (a lost enqueue)."),
         Meta(ge=1),
     ] = 30.0
+    shutdown_grace_s: Annotated[
+        int,
+        _doc("On stop, `parley worker` lets running jobs finish this long, then requeues."),
+        Meta(ge=0),
+    ] = 5
     queue_name: Annotated[str, _doc("Redis queue name (after PARLEY_REDIS_KEY_PREFIX).")] = "jobs"
 
 

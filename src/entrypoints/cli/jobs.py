@@ -22,7 +22,7 @@ from application.jobs.views import JobView, job_view
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.errors import InvalidInput
 from domain.jobs import Job, JobStatus
-from entrypoints.cli.runtime import run_with_container
+from entrypoints.cli.runtime import run_with_container, settings_or_exit
 from entrypoints.jobs_runtime import EmbeddedJobs
 from entrypoints.settings import Settings
 
@@ -141,6 +141,15 @@ def worker(
 ) -> None:
     """Run jobs from the Redis queue (PARLEY_REDIS_URL) until SIGINT/SIGTERM."""
     from entrypoints.job_worker import JobWorker
+
+    if not settings_or_exit().redis.url:
+        typer.secho(
+            "`parley worker` needs PARLEY_REDIS_URL; without Redis, `parley serve` "
+            "runs jobs itself",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(2)
 
     async def work(container: AsyncContainer, settings: Settings) -> None:
         from entrypoints.logging import configure_logging
