@@ -118,11 +118,22 @@ def saq_worker(
 
     async def run_job(ctx: dict[str, Any], *, job_id: str) -> str:
         saq_job: SaqJob = ctx["job"]
-        touch = asyncio.create_task(_keep_touched(saq_job, max(1.0, heartbeat_s / 3)))
+        every = max(1.0, heartbeat_s / 3)
+        running = asyncio.ensure_future(run(UUID(job_id)))
+        touch = None
         try:
-            result = await run(UUID(job_id))
+            # A job that ends before its first touch is due needs no heartbeat task.
+            done, _ = await asyncio.wait({running}, timeout=every)
+            if not done:
+                touch = asyncio.create_task(_keep_touched(saq_job, every))
+            result = await running
         finally:
-            touch.cancel()
+            if touch is not None:
+                touch.cancel()
+            if not running.done():
+                running.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await running
         if result.outcome in (Outcome.RETRY, Outcome.BUSY):
             saq_job.retry_delay = result.delay_s
             saq_job.retry_backoff = False

@@ -29,10 +29,10 @@ class CancelJob:
             job.ensure_cancellable()
             if job.status is JobStatus.QUEUED:
                 now = self._clock.now()
-                if await uow.jobs.finish(job.id, None, JobStatus.CANCELLED, now=now):
+                cancelled = await uow.jobs.finish(job.id, None, JobStatus.CANCELLED, now=now)
+                if cancelled is not None:
                     await uow.commit()
-                    job.status, job.finished_at = JobStatus.CANCELLED, now
-                    return job
+                    return cancelled
                 # It started meanwhile: fall through to the running case.
             await uow.jobs.request_cancel(job.id)
             await uow.commit()

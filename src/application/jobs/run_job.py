@@ -128,9 +128,15 @@ class RunJob:
             job.id, job.owner_id, job.params, job.attempts, report, lambda: state.cancel
         )
         task = asyncio.create_task(handler.run(context), name=f"job-{job.id}")
-        beat = asyncio.create_task(self._heartbeat(job.id, worker_id, state, task))
+        beat: asyncio.Task[None] | None = None
         try:
-            done, _ = await asyncio.wait({task}, timeout=self._policy.timeout_s)
+            # Most jobs end before their first heartbeat is due: no heartbeat task for them.
+            first = min(self._policy.heartbeat_s, self._policy.timeout_s)
+            done, _ = await asyncio.wait({task}, timeout=first)
+            if not done:
+                beat = asyncio.create_task(self._heartbeat(job.id, worker_id, state, task))
+                remaining = max(0.0, self._policy.timeout_s - first)
+                done, _ = await asyncio.wait({task}, timeout=remaining)
         except asyncio.CancelledError:  # this process is stopping
             await _stop(task)
             with contextlib.suppress(DomainError):
@@ -139,7 +145,8 @@ class RunJob:
                     await uow.commit()
             raise
         finally:
-            beat.cancel()
+            if beat is not None:
+                beat.cancel()
         if not done:
             await _stop(task)
             timeout = JobTimedOut(f"the job ran longer than {self._policy.timeout_s:g}s")
@@ -161,7 +168,6 @@ class RunJob:
         self, job_id: UUID, worker_id: str, state: _Attempt, task: asyncio.Task[Any]
     ) -> None:
         while not task.done():
-            await asyncio.sleep(self._policy.heartbeat_s)
             until = self._clock.now() + timedelta(seconds=self._policy.lease_s)
             try:
                 async with self._uow_factory() as uow:
@@ -169,6 +175,7 @@ class RunJob:
                     await uow.commit()
             except DomainError as exc:  # the database blinked: the lease has slack
                 log.info("job_heartbeat_failed", job_id=str(job_id), code=exc.code)
+                await asyncio.sleep(self._policy.heartbeat_s)
                 continue
             if cancel is None:
                 state.lost = True
@@ -177,6 +184,7 @@ class RunJob:
             if state.lost or state.cancel:
                 task.cancel()
                 return
+            await asyncio.sleep(self._policy.heartbeat_s)
 
     async def _failed(
         self, job: Job, worker_id: str, started: float, exc: BaseException
@@ -207,11 +215,10 @@ class RunJob:
     ) -> None:
         now = self._clock.now()
         async with self._uow_factory() as uow:
-            stored = await uow.jobs.finish(
+            finished = await uow.jobs.finish(
                 job.id, worker_id, status, now=now, result=result, error=error
             )
             await uow.commit()
-            finished = await uow.jobs.get(job.id) if stored else None
         if finished is None:
             return  # someone else finished it, or it was deleted
         log.info(

@@ -73,9 +73,9 @@ class JobRepository(Protocol):
         now: datetime,
         result: dict[str, Any] | None = None,
         error: JobError | None = None,
-    ) -> bool:
-        """Store the outcome only if the job is not finished and ``worker_id`` holds it
-        (None: whoever holds it, for a job that is not running). False otherwise."""
+    ) -> Job | None:
+        """Store the outcome only if ``worker_id`` holds the running job (None: only if it
+        is still ``queued``); the finished job, or None when nothing changed."""
 
     @abstractmethod
     async def release(

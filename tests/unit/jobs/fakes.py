@@ -94,13 +94,13 @@ class FakeJobs(JobRepository):
         now: datetime,
         result: dict[str, Any] | None = None,
         error: JobError | None = None,
-    ) -> bool:
+    ) -> Job | None:
         job = self.jobs.get(job_id)
         if worker_id is None:
             if job is None or job.status is not JobStatus.QUEUED:
-                return False
+                return None
         elif self._held(job_id, worker_id) is None:
-            return False
+            return None
         assert job is not None
         job.status, job.finished_at, job.result = status, now, result
         if status is JobStatus.SUCCEEDED:
@@ -108,7 +108,7 @@ class FakeJobs(JobRepository):
         if error is not None:
             job.error = error
         self.leases.pop(job_id, None)
-        return True
+        return dataclasses.replace(job)
 
     async def release(
         self, job_id: UUID, worker_id: str, *, error: JobError | None, refund_attempt: bool

@@ -105,10 +105,10 @@ class SqlJobRepository(JobRepository):
                 lease_until=lease_until,
                 started_at=func.coalesce(j.started_at, now),
             )
-            .returning(j.id)
-            .execution_options(synchronize_session=False)
+            .returning(j)
+            .execution_options(synchronize_session=False, populate_existing=True)
         )
-        return await self.get(job_id) if claimed is not None else None
+        return _job(claimed) if claimed is not None else None
 
     async def renew(self, job_id: UUID, worker_id: str, lease_until: datetime) -> bool | None:
         j = JobRow
@@ -139,7 +139,7 @@ class SqlJobRepository(JobRepository):
         now: datetime,
         result: dict[str, Any] | None = None,
         error: JobError | None = None,
-    ) -> bool:
+    ) -> Job | None:
         j = JobRow
         held = (
             j.status == QUEUED
@@ -157,13 +157,14 @@ class SqlJobRepository(JobRepository):
             values |= {"progress": 1.0, "error_code": None, "error_detail": None}
         if error is not None:
             values |= {"error_code": error.code, "error_detail": error.detail}
-        outcome = await self._session.execute(
+        finished = await self._session.scalar(
             update(j)
             .where(j.id == job_id, held)
             .values(**values)
-            .execution_options(synchronize_session=False)
+            .returning(j)
+            .execution_options(synchronize_session=False, populate_existing=True)
         )
-        return _rowcount(outcome) > 0
+        return _job(finished) if finished is not None else None
 
     async def release(
         self, job_id: UUID, worker_id: str, *, error: JobError | None, refund_attempt: bool
