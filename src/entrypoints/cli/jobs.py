@@ -138,6 +138,12 @@ async def _follow(container: AsyncContainer, who: Principal, job: Job) -> Job:
 
 def worker(
     concurrency: int = typer.Option(10, "--concurrency", min=1, help="Jobs run at once."),
+    metrics_port: int | None = typer.Option(
+        None,
+        "--metrics-port",
+        help="Serve this worker's Prometheus metrics (job counters, "
+        "durations, model calls) on this port (on PARLEY_HOST).",
+    ),
 ) -> None:
     """Run jobs from the Redis queue (PARLEY_REDIS_URL) until SIGINT/SIGTERM."""
     from entrypoints.job_worker import JobWorker
@@ -155,6 +161,13 @@ def worker(
         from entrypoints.logging import configure_logging
 
         configure_logging(settings.log_level, settings.json_logs)
+        if metrics_port is not None:
+            from prometheus_client import start_http_server
+
+            from adapters.prometheus.metrics import PrometheusMetrics
+
+            registry = (await container.get(PrometheusMetrics)).registry
+            start_http_server(metrics_port, addr=settings.host, registry=registry)
         await JobWorker(container, concurrency).run()
 
     run_with_container(work)

@@ -163,3 +163,19 @@ async def test_the_dashboard_counts_jobs_this_month(jobs_client) -> None:
     assert board["counts"]["jobs_this_month"] == 1
     assert board["plan"]["monthly_jobs"] == 200
     assert board["remaining"]["jobs"] == 199
+
+
+async def test_readiness_reports_the_queue_and_metrics_count_finished_jobs(
+    jobs_client, jobs_settings
+) -> None:
+    me = await sign_up(jobs_client)
+    job = await submit(jobs_client, me, "research", topic="metrics", steps=1)
+    await wait_for(jobs_client, me, job["id"])
+    queue = (await jobs_client.get("/health/ready")).json()["components"]["queue"]
+    assert queue["status"] == "ok", queue
+    assert "depth" in queue["detail"] and "workers alive 1" in queue["detail"], queue
+    if jobs_settings.redis.url:
+        return  # jobs ran in the worker: its metrics are its own (`parley worker --metrics-port`)
+    metrics = (await jobs_client.get("/metrics")).text
+    assert 'parley_jobs_finished_total{kind="research",status="succeeded"}' in metrics
+    assert 'parley_job_duration_seconds_count{kind="research"}' in metrics
