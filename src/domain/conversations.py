@@ -40,6 +40,8 @@ class Conversation:
     updated_at: datetime
     summary: str | None = None
     """Written by a summarize job."""
+    auto_title: bool = False
+    """The title was never set by the owner (default, or taken from the first message)."""
 
     @classmethod
     def start(
@@ -62,6 +64,7 @@ class Conversation:
             message_count=0,
             created_at=now,
             updated_at=now,
+            auto_title=title is None,
         )
 
     def is_owned_by(self, user_id: UUID) -> bool:
@@ -69,6 +72,7 @@ class Conversation:
 
     def rename(self, title: str) -> None:
         self.title = clean_title(title)
+        self.auto_title = False
 
     def title_from_first_message(self, content: str) -> None:
         """An untitled conversation is named after its first message, so lists are readable."""
@@ -76,11 +80,6 @@ class Conversation:
             words = " ".join(content.split())
             if words:
                 self.title = words[:AUTO_TITLE_CHARS]
-
-    def has_automatic_title(self, first_message: str) -> bool:
-        """The title is still the one taken from the first message (the owner never set one)."""
-        words = " ".join(first_message.split())
-        return self.title in {DEFAULT_TITLE, words[:AUTO_TITLE_CHARS]}
 
     def touch(self, now: datetime) -> None:
         self.updated_at = max(self.updated_at, now)

@@ -139,8 +139,9 @@ async def test_jobs_are_listed_newest_first_with_filters_and_cursors(jobs_client
 async def test_a_new_conversation_gets_a_title_after_its_first_exchange(jobs_client) -> None:
     me = await sign_up(jobs_client)
     untitled = await new_conversation(jobs_client, me)
-    named = await new_conversation(jobs_client, me, title="My own title")
-    for conversation in (untitled, named):
+    # Set by the owner, even if it is the same as the first message: never replaced.
+    named = await new_conversation(jobs_client, me, title="hi")
+    for conversation in (named, untitled):  # the named one's title job runs first
         url = f"{API}/{conversation['id']}/messages"
         assert (await jobs_client.post(url, json={"content": "hi"}, headers=me)).status_code == 201
     title = "hi"
@@ -150,9 +151,7 @@ async def test_a_new_conversation_gets_a_title_after_its_first_exchange(jobs_cli
             break
         await asyncio.sleep(0.05)
     assert title.startswith("Echo:"), title  # the fake model's answer became the title
-    assert (await jobs_client.get(f"{API}/{named['id']}", headers=me)).json()[
-        "title"
-    ] == "My own title"
+    assert (await jobs_client.get(f"{API}/{named['id']}", headers=me)).json()["title"] == "hi"
     assert (await jobs_client.get(JOBS, headers=me)).json()["items"] == []  # internal job
 
 

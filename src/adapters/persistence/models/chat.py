@@ -45,6 +45,7 @@ class ConversationRow(UUIDBase):
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     summary: Mapped[str | None] = mapped_column(Text)
+    auto_title: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class MessageRow(UUIDBase):

@@ -33,6 +33,7 @@ class SqlConversationRepository(ConversationRepository):
                 id=conversation.id,
                 owner_id=conversation.owner_id,
                 title=conversation.title,
+                auto_title=conversation.auto_title,
                 model=conversation.model,
                 system_prompt=conversation.system_prompt,
                 archived=conversation.archived,
@@ -93,6 +94,7 @@ class SqlConversationRepository(ConversationRepository):
             .where(ConversationRow.id == conversation.id)
             .values(
                 title=conversation.title,
+                auto_title=conversation.auto_title,
                 model=conversation.model,
                 system_prompt=conversation.system_prompt,
                 archived=conversation.archived,
@@ -108,6 +110,7 @@ class SqlConversationRepository(ConversationRepository):
             .values(
                 message_count=ConversationRow.message_count + added,
                 title=conversation.title,
+                auto_title=conversation.auto_title,
                 updated_at=conversation.updated_at,
             )
             .returning(ConversationRow.message_count)
@@ -252,6 +255,7 @@ def _conversation(row: ConversationRow) -> Conversation:
         created_at=row.created_at,
         updated_at=row.updated_at,
         summary=row.summary,
+        auto_title=row.auto_title,
     )
 
 

@@ -29,8 +29,9 @@ class ConversationEmpty(InvalidInput):
 
 class SummarizeConversation(JobHandler):
     """Business rules: only the owner's conversation (else CONVERSATION_NOT_FOUND at
-    submit); the newest messages that fit are summarized; the summary is stored on the
-    conversation (an overwrite, so a repeated delivery changes nothing more)."""
+    submit); the newest messages that fit are summarized by the conversation's model; the
+    summary is stored on the conversation (an overwrite: a repeated delivery changes
+    nothing more)."""
 
     kind = "summarize_conversation"
     admin_only = False
@@ -63,6 +64,7 @@ class SummarizeConversation(JobHandler):
             context.owner_id,
             [ChatMessage("system", INSTRUCTION), ChatMessage("user", transcript)],
             max_tokens=300,
+            model=conversation.model,
         )
         async with self._uow_factory() as uow:
             if not await uow.conversations.set_summary(conversation_id, context.owner_id, summary):

@@ -23,7 +23,8 @@ INSTRUCTION = (
 class TitleConversation(JobHandler):
     """Business rules: only while the title is still the automatic one (taken from the
     first message): a title the owner set, before or meanwhile, is never replaced; the
-    model's answer is cleaned (one line, no quotes, bounded length)."""
+    conversation's own model answers, and its answer is cleaned (one line, no quotes,
+    bounded length)."""
 
     kind = "title_conversation"
     admin_only = False
@@ -44,7 +45,7 @@ class TitleConversation(JobHandler):
                 return {"title": None}
             first = await uow.messages.page(conversation_id, limit=2)
         exchange = [(m.role.value, m.content) for m in first.items]
-        if not exchange or not conversation.has_automatic_title(exchange[0][1]):
+        if not exchange or not conversation.auto_title:
             return {"title": None}
         old = conversation.title
         transcript = "\n\n".join(f"{role}: {content[:2000]}" for role, content in exchange)
@@ -52,6 +53,7 @@ class TitleConversation(JobHandler):
             context.owner_id,
             [ChatMessage("system", INSTRUCTION), ChatMessage("user", transcript)],
             max_tokens=24,
+            model=conversation.model,
         )
         title = _clean(answer)
         if title is None or title == old:

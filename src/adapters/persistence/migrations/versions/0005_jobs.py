@@ -1,4 +1,4 @@
-"""jobs: the background job records; conversations.summary (from summarize jobs)
+"""jobs: the background job records; conversations.summary and auto_title
 
 Revision ID: 0005_jobs
 Revises: 0004_usage
@@ -61,10 +61,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("conversations") as batch:
         batch.add_column(sa.Column("summary", sa.Text(), nullable=True))
+        # Existing conversations are past their first exchange: no background title.
+        batch.add_column(
+            sa.Column("auto_title", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("conversations") as batch:
+        batch.drop_column("auto_title")
         batch.drop_column("summary")
     op.drop_index("ix_jobs_running_lease", table_name="jobs")
     op.drop_index("ix_jobs_queued", table_name="jobs")
