@@ -7,8 +7,8 @@ from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.base import UUIDBase
-from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from advanced_alchemy.types import GUID, DateTimeUTC
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 UNREAD_ONLY = text("read_at IS NULL")
@@ -35,6 +35,6 @@ class NotificationRow(UUIDBase):
     kind: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
-    data: Mapped[dict[str, Any]] = mapped_column(JsonB)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
     read_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))

@@ -8,7 +8,7 @@ Create Date: 2026-12-01
 from __future__ import annotations
 
 import sqlalchemy as sa
-from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
+from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 
 revision = "0005_notifications"
@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(64), nullable=False),
         sa.Column("title", sa.String(200), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("data", JsonB, nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("read_at", DateTimeUTC(timezone=True), nullable=True),
         sa.Column("created_at", DateTimeUTC(timezone=True), nullable=False),
         # advanced-alchemy's base models declare this insert-sentinel column.
