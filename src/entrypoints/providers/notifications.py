@@ -1,18 +1,21 @@
-"""Event bus (in-process or Redis pub/sub) and the notification use cases."""
+"""Event bus (in-process or Redis pub/sub), the notification use cases, and revocations
+pushed to open sockets over the bus."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from dishka import Provider, Scope, provide, provide_all
+from dishka import Provider, Scope, decorate, provide, provide_all
 from redis.asyncio import Redis
 
 from adapters.memory.event_bus import MemoryEventBus
 from adapters.redis.event_bus import RedisEventBus
+from application.identity.revocation_push import RevocationPushingTokenStore
 from application.notifications.list_notifications import GetNotification, ListNotifications
 from application.notifications.mark_read import MarkNotificationsRead
 from application.notifications.notify_user import NotifyUser
 from application.ports.event_bus import EventBus
+from application.ports.token_store import TokenStore
 from entrypoints.settings import Settings
 
 
@@ -38,6 +41,10 @@ class NotificationsProvider(Provider):
     use_cases = provide_all(
         ListNotifications, GetNotification, MarkNotificationsRead, scope=Scope.REQUEST
     )
+
+    @decorate(scope=Scope.APP)
+    def push_revocations(self, store: TokenStore, bus: EventBus) -> TokenStore:
+        return RevocationPushingTokenStore(store, bus)
 
 
 def providers(settings: Settings) -> list[Provider]:
