@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
 from tests.e2e.ws_support import Frame, chat, next_frame, open_socket
 from tests.integration.usage.private_redis import PrivateRedis, private_redis
@@ -25,7 +26,13 @@ from tests.support.server import RunningServer, run_server
 
 pytestmark = pytest.mark.e2e
 
-ENV = {"PARLEY_AUTH_DEFAULT_PLAN": "unlimited", "PARLEY_LIMITS_CHAT_PER_MINUTE": "600"}
+# No credential sweep within a test's lifetime: a socket that closes on logout was told by
+# the pushed revocation, not found by polling.
+ENV = {
+    "PARLEY_AUTH_DEFAULT_PLAN": "unlimited",
+    "PARLEY_LIMITS_CHAT_PER_MINUTE": "600",
+    "PARLEY_WS_RECHECK_S": "3600",
+}
 
 
 @dataclass
@@ -144,6 +151,27 @@ async def test_a_notification_reaches_the_owners_sockets_on_both_instances_only(
         )
         assert marked.status_code == 204
         assert (await http.get(url, headers=alice.headers)).json()["read"] is False
+
+
+async def test_logout_closes_that_sessions_sockets_on_every_instance_at_once(
+    deployment: Deployment,
+) -> None:
+    alice = await sign_up(deployment.a, "alice")
+    async with httpx.AsyncClient(base_url=deployment.a.base_url, timeout=15) as http:
+        body = {"email": alice.email, "password": alice.password}
+        other_session = (await http.post("/api/v1/auth/login", json=body)).json()
+        async with (
+            await open_socket(deployment.b, alice.access_token) as ending,
+            await open_socket(deployment.a, other_session["access_token"]) as staying,
+        ):
+            out = await http.post("/api/v1/auth/logout", json={}, headers=alice.headers)
+            assert out.status_code == 204
+            with pytest.raises(ConnectionClosed) as closed:
+                await next_frame(ending)
+            assert closed.value.rcvd is not None
+            assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4401, "TOKEN_REVOKED")
+            await staying.send('{"type": "ping"}')
+            assert (await next_frame(staying))["type"] == "pong"
 
 
 async def test_pushes_resume_by_themselves_after_redis_restarts(
