@@ -21,7 +21,8 @@ class MarkReadCommand:
 
 class MarkNotificationsRead:
     """Business rules:
-    - either ``ids`` (1..100 of them) or ``all``, not both and not neither;
+    - ``all`` marks every one of the caller's notifications (the ``ids`` are among them);
+      otherwise the listed ``ids``, at most 100 (none: nothing changes);
     - ids that are not the caller's (or do not exist) are ignored, so the answer never
       tells whether someone else's id exists; already-read ones stay read;
     - returns how many changed (the CLI reports it; HTTP answers 204).
@@ -32,16 +33,13 @@ class MarkNotificationsRead:
         self._clock = clock
 
     async def __call__(self, command: MarkReadCommand) -> int:
-        if command.all == bool(command.ids):
-            raise InvalidInput(
-                "send either `ids` or `all: true`",
-                details={"fields": [{"field": "ids", "message": "ids or all, not both"}]},
-            )
         if len(command.ids) > MAX_IDS:
             raise InvalidInput(
                 f"at most {MAX_IDS} ids at once",
                 details={"fields": [{"field": "ids", "message": f"at most {MAX_IDS}"}]},
             )
+        if not command.all and not command.ids:
+            return 0
         async with self._uow as uow:
             changed = await uow.notifications.mark_read(
                 command.user_id, None if command.all else set(command.ids), self._clock.now()

@@ -122,10 +122,21 @@ async def test_another_users_notifications_are_invisible_and_unchangeable(
     assert (await listing(client, alice))["unread_count"] == 1
 
 
+async def test_all_wins_over_ids_and_an_empty_request_changes_nothing(
+    client: AsyncClient, app: Any
+) -> None:
+    me = await register(client)
+    ids = [await notify(app, me, f"n{i}") for i in range(2)]
+    assert await mark(client, me, {}) == 204
+    assert await mark(client, me, {"ids": []}) == 204
+    assert (await listing(client, me))["unread_count"] == 2
+    assert await mark(client, me, {"ids": ids[:1], "all": True}) == 204
+    assert (await listing(client, me))["unread_count"] == 0
+
+
 async def test_bad_requests_are_validation_problems(client: AsyncClient) -> None:
     me = await register(client)
-    for body in ({}, {"ids": [], "all": False}, {"ids": [str(uuid.uuid4())], "all": True},
-                 {"ids": ["not-a-uuid"]}, {"all": True, "owner_id": me.id},
+    for body in ({"ids": ["not-a-uuid"]}, {"all": True, "owner_id": me.id}, {"all": "yes"},
                  {"ids": [str(uuid.uuid4()) for _ in range(101)]}):  # fmt: skip
         response = await client.post(f"{API}/mark-read", json=body, headers=me.headers)
         assert response.status_code == 400, (body, response.text)

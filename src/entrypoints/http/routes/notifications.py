@@ -40,8 +40,8 @@ class NotificationList(msgspec.Struct):
 
 
 class MarkReadBody(msgspec.Struct, forbid_unknown_fields=True):
-    """Either ``ids`` (your notifications among them become read; others' ids are ignored)
-    or ``all: true``."""
+    """``ids``: your notifications among them become read (others' ids are ignored);
+    ``all: true``: every one of yours does."""
 
     ids: Annotated[list[UUID], msgspec.Meta(max_length=MAX_IDS)] = msgspec.field(
         default_factory=list
