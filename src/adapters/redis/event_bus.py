@@ -22,6 +22,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from application.events.fanout import LocalFanout
+from application.health.readiness import ComponentHealth, HealthProbe
 from application.ports.event_bus import (
     EventBus,
     EventBusUnavailable,
@@ -68,6 +69,10 @@ class RedisEventBus(EventBus):
     def subscribe(self, user_id: UUID, subscriber: Subscriber) -> Subscription:
         self.start()
         return self._fanout.add(str(user_id), subscriber)
+
+    @property
+    def started(self) -> bool:
+        return self._listener is not None
 
     def start(self) -> None:
         """Start listening (idempotent; subscribing does it too)."""
@@ -119,3 +124,21 @@ class RedisEventBus(EventBus):
                 log.warning("event_bus_malformed_event", channel=message["channel"][-40:])
                 continue
             self._fanout.deliver(wire.u, event)
+
+
+class EventBusProbe(HealthProbe):
+    """``events`` in /health/ready: down while the listener is reconnecting (pushes to this
+    instance's sockets are being lost; nothing stored is)."""
+
+    name = "events"
+    critical = False
+
+    def __init__(self, bus: RedisEventBus) -> None:
+        self._bus = bus
+
+    async def check(self) -> ComponentHealth:
+        if not self._bus.started:
+            return ComponentHealth("ok", 0.0, "redis pub/sub (no socket has subscribed yet)")
+        if self._bus.listening.is_set():
+            return ComponentHealth("ok", 0.0, "redis pub/sub")
+        return ComponentHealth("down", 0.0, "redis pub/sub reconnecting; pushes are paused")

@@ -9,7 +9,9 @@ from dishka import Provider, Scope, decorate, provide, provide_all
 from redis.asyncio import Redis
 
 from adapters.memory.event_bus import MemoryEventBus
-from adapters.redis.event_bus import RedisEventBus
+from adapters.memory.health import InProcessProbe
+from adapters.redis.event_bus import EventBusProbe, RedisEventBus
+from application.health.readiness import HealthProbe
 from application.identity.revocation_push import RevocationPushingTokenStore
 from application.notifications.list_notifications import GetNotification, ListNotifications
 from application.notifications.mark_read import MarkNotificationsRead
@@ -26,13 +28,25 @@ class MemoryEventBusProvider(Provider):
         yield bus
         await bus.aclose()
 
+    @decorate(scope=Scope.APP)
+    def probes(self, probes: list[HealthProbe]) -> list[HealthProbe]:
+        return [*probes, InProcessProbe("events")]
+
 
 class RedisEventBusProvider(Provider):
     @provide(scope=Scope.APP)
-    async def bus(self, settings: Settings, redis: Redis) -> AsyncIterator[EventBus]:
+    async def redis_bus(self, settings: Settings, redis: Redis) -> AsyncIterator[RedisEventBus]:
         bus = RedisEventBus(redis, settings.redis.key_prefix)
         yield bus
         await bus.aclose()
+
+    @provide(scope=Scope.APP)
+    def bus(self, bus: RedisEventBus) -> EventBus:
+        return bus
+
+    @decorate(scope=Scope.APP)
+    def probes(self, probes: list[HealthProbe], bus: RedisEventBus) -> list[HealthProbe]:
+        return [*probes, EventBusProbe(bus)]
 
 
 class NotificationsProvider(Provider):

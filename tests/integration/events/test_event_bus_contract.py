@@ -13,7 +13,7 @@ import pytest
 
 from adapters.memory.event_bus import MemoryEventBus
 from adapters.redis.client import create_redis
-from adapters.redis.event_bus import RedisEventBus
+from adapters.redis.event_bus import EventBusProbe, RedisEventBus
 from application.ports.event_bus import EventBus, EventBusUnavailable, EventType, UserEvent
 from tests.integration.identity_stores import KINDS, UNREACHABLE_REDIS
 from tests.integration.usage.private_redis import private_redis
@@ -165,14 +165,27 @@ async def test_redis_subscriptions_come_back_by_themselves_after_a_redis_restart
             await bus.publish(event(EventType.NOTIFICATION, user, n="before"))
             assert (await inbox.next()).data == {"n": "before"}
 
+            probe = EventBusProbe(bus)
+            assert (await probe.check()).status == "ok"
+
             redis.stop()
             with pytest.raises(EventBusUnavailable):
                 await bus.publish(event(EventType.NOTIFICATION, user, n="lost"))
+            assert await probe_reaches(probe, "down")
             redis.start()
 
             # Nothing to resubscribe by hand: publish until the listener is back.
             delivered = await eventually(lambda: publish_quietly(bus, user), inbox)
             assert delivered.data == {"n": "after"}
+            assert (await probe.check()).status == "ok"
+
+
+async def probe_reaches(probe: EventBusProbe, status: str) -> bool:
+    for _ in range(int(WAIT_S / 0.05)):
+        if (await probe.check()).status == status:
+            return True
+        await asyncio.sleep(0.05)
+    return False
 
 
 async def publish_quietly(bus: EventBus, user: uuid.UUID) -> None:

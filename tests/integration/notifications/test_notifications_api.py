@@ -134,6 +134,11 @@ async def test_all_wins_over_ids_and_an_empty_request_changes_nothing(
     assert (await listing(client, me))["unread_count"] == 0
 
 
+async def test_readiness_reports_the_event_bus(client: AsyncClient) -> None:
+    ready = (await client.get("/health/ready")).json()
+    assert ready["components"]["events"]["status"] == "ok"
+
+
 async def test_bad_requests_are_validation_problems(client: AsyncClient) -> None:
     me = await register(client)
     for body in ({"ids": ["not-a-uuid"]}, {"all": True, "owner_id": me.id}, {"all": "yes"},
