@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.persistence.repositories import chat, identity
 from adapters.persistence.repositories.jobs import SqlJobRepository
+from adapters.persistence.repositories.notifications import SqlNotificationRepository
 from adapters.persistence.repositories.search import SqlMessageVectorRepository
 from adapters.persistence.repositories.usage import SqlRouteStatsRepository, SqlUsageRepository
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -46,6 +47,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.usage = SqlUsageRepository(session)
         self.route_stats = SqlRouteStatsRepository(session)
         self.jobs = SqlJobRepository(session)
+        self.notifications = SqlNotificationRepository(session)
         return self
 
     async def __aexit__(

@@ -19,7 +19,9 @@ from application.chat.generation_events import (
 )
 from application.chat.generation_job import GenerationControl, GenerationJob
 from application.chat.policy import ChatPolicy
+from application.events.message_completed import announce_reply
 from application.llm.router import LLMRouter, RoutedChunk
+from application.ports.event_bus import EventBus
 from application.ports.generation_log import GenerationLog
 from application.ports.message_hooks import MessageHooks
 from application.ports.spend_guard import SpendGuard, UnmeteredSpending
@@ -46,6 +48,7 @@ class RunGeneration:
       while the database is unavailable;
     - the terminal event (``done``, or ``error`` for a failure) follows the store; listeners
       (search indexing) are told after it, so they never delay the reply;
+    - once stored, the reply is pushed as ``message.completed`` to the owner's sockets;
     - a broken log never loses the reply: it is still generated and stored.
     """
 
@@ -59,8 +62,10 @@ class RunGeneration:
         policy: ChatPolicy,
         sleep: Sleep = asyncio.sleep,
         spending: SpendGuard = UnmeteredSpending(),
+        events: EventBus | None = None,
     ) -> None:
         self._spending = spending
+        self._events = events
         self._router = router
         self._log = log
         self._uow_factory = uow_factory
@@ -81,6 +86,8 @@ class RunGeneration:
         store_error = await self._store(reply)
         await settle_chat_reply(self._spending, job.spend, reply, job.prompt_tokens)
         await self._announce(job, reply, store_error or error)
+        if store_error is None:
+            await announce_reply(self._events, job.owner_id, reply)
         return reply
 
     async def notify_listeners(self, job: GenerationJob, reply: Message) -> None:

@@ -10,6 +10,7 @@ from application.ports.conversations import ConversationRepository, MessageRepos
 from application.ports.identity import ApiKeyRepository, AuthSessionRepository, UserRepository
 from application.ports.jobs import JobRepository
 from application.ports.message_vectors import MessageVectorRepository
+from application.ports.notifications import NotificationRepository
 from application.ports.usage_ledger import RouteStatsRepository, UsageRepository
 
 
@@ -29,6 +30,7 @@ class UnitOfWork(Protocol):
     usage: UsageRepository
     route_stats: RouteStatsRepository
     jobs: JobRepository
+    notifications: NotificationRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

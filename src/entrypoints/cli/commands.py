@@ -28,3 +28,7 @@ def register(app: typer.Typer) -> None:
 
     app.add_typer(jobs.app, name="jobs")
     app.command("worker")(jobs.worker)
+    from entrypoints.cli import notifications
+
+    app.command("notifications")(notifications.notifications)
+    app.command("notify")(notifications.notify)

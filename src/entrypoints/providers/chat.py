@@ -30,6 +30,7 @@ from application.chat.send_message import SendMessage
 from application.chat.update_conversation import UpdateConversation
 from application.llm.router import LLMRouter
 from application.ports.clock import Clock
+from application.ports.event_bus import EventBus
 from application.ports.generation_log import GenerationLog
 from application.ports.message_hooks import MessageHooks, NoMessageHooks
 from application.ports.spend_guard import SpendGuard
@@ -69,8 +70,11 @@ class ChatProvider(Provider):
         hooks: MessageHooks,
         policy: ChatPolicy,
         spending: SpendGuard,
+        events: EventBus,
     ) -> RunGeneration:
-        return RunGeneration(router, log, uow_factory, tokenizer, hooks, policy, spending=spending)
+        return RunGeneration(
+            router, log, uow_factory, tokenizer, hooks, policy, spending=spending, events=events
+        )
 
     @provide
     async def runner(
