@@ -123,6 +123,11 @@ class RunJob:
                 async with self._uow_factory() as uow:
                     await uow.jobs.set_progress(job.id, worker_id, value)
                     await uow.commit()
+            if job.visible:
+                try:
+                    await self._listener.job_progressed(job, value)
+                except Exception:
+                    log.exception("job_progress_listener_failed", job_id=str(job.id))
 
         context = JobContext(
             job.id, job.owner_id, job.params, job.attempts, report, lambda: state.cancel

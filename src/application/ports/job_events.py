@@ -1,7 +1,7 @@
 """What the jobs feature tells the rest of the system when a job finishes.
 
-The notifications feature plugs in here (store a notification, then push it); until it
-does, nothing listens. Implementations must not raise into the job runner.
+The notifications feature serves it (store a notification, then push it, plus live
+``job.updated`` events). Implementations must not raise into the job runner.
 """
 
 from __future__ import annotations
@@ -15,7 +15,11 @@ from domain.jobs import Job
 class JobFinishedListener(Protocol):
     @abstractmethod
     async def job_finished(self, job: Job) -> None:
-        """``job`` is the stored, finished record (succeeded, failed or cancelled)."""
+        """``job`` is the stored, finished record (succeeded or failed, or cancelled)."""
+
+    async def job_progressed(self, job: Job, progress: float) -> None:
+        """A running visible job stored new progress (live updates; best effort)."""
+        return None
 
 
 class NoJobListener(JobFinishedListener):

@@ -19,6 +19,7 @@ from application.jobs.kinds.reindex import ReindexJob
 from application.jobs.kinds.research import Research
 from application.jobs.kinds.summarize import SummarizeConversation
 from application.jobs.kinds.title import TitleConversation
+from application.jobs.notify_finished import NotifyJobOwner
 from application.jobs.policy import JobPolicy
 from application.jobs.queue_health import QueueProbe
 from application.jobs.read_jobs import GetJob, ListJobs
@@ -28,7 +29,7 @@ from application.jobs.submit_internal import SubmitInternalJob
 from application.jobs.submit_job import SubmitJob
 from application.jobs.title_hooks import TitlingHooks
 from application.ports.clock import Clock
-from application.ports.job_events import JobFinishedListener, JobMetrics, NoJobListener
+from application.ports.job_events import JobFinishedListener, JobMetrics
 from application.ports.jobs import JobQueue
 from application.ports.message_hooks import MessageHooks
 from application.ports.unit_of_work import UnitOfWorkFactory
@@ -62,8 +63,8 @@ class JobsProvider(Provider):
         return WorkerId()
 
     llm = provide(JobLLM)
-    # The notifications feature replaces this with "store a notification, then push it".
-    listener = provide(NoJobListener, provides=JobFinishedListener)
+    # Store a notification, then push it; live job.updated frames.
+    listener = provide(NotifyJobOwner, provides=JobFinishedListener)
 
     @provide
     def job_metrics(self, prometheus: PrometheusMetrics) -> JobMetrics:

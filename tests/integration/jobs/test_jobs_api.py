@@ -178,3 +178,17 @@ async def test_readiness_reports_the_queue_and_metrics_count_finished_jobs(
     metrics = (await jobs_client.get("/metrics")).text
     assert 'parley_jobs_finished_total{kind="research",status="succeeded"}' in metrics
     assert 'parley_job_duration_seconds_count{kind="research"}' in metrics
+
+
+async def test_a_finished_job_notifies_its_owner_once_and_a_cancel_does_not(jobs_client) -> None:
+    me = await sign_up(jobs_client)
+    done = await submit(jobs_client, me, "research", topic="notify me", steps=1)
+    await wait_for(jobs_client, me, done["id"])
+    dropped = await submit(jobs_client, me, "research", topic="never mind", steps=8)
+    await jobs_client.post(f"{JOBS}/{dropped['id']}/cancel", headers=me)
+    await wait_for(jobs_client, me, dropped["id"])
+    listed = (await jobs_client.get("/api/v1/notifications", headers=me)).json()
+    about = [n for n in listed["items"] if n["kind"] == "job.finished"]
+    assert [n["data"]["job_id"] for n in about] == [done["id"]], listed
+    assert about[0]["data"]["status"] == "succeeded" and about[0]["read"] is False
+    assert about[0]["title"] == "Research finished"
