@@ -32,6 +32,7 @@ class NotifyJobOwner(JobFinishedListener):
         self._bus = bus
 
     async def job_finished(self, job: Job) -> None:
+        await self._push(job)
         body = job.error.detail if job.error else ""
         await self._notify(
             NotifyUserCommand(
@@ -42,7 +43,6 @@ class NotifyJobOwner(JobFinishedListener):
                 {"job_id": str(job.id), "kind": job.kind, "status": job.status.value},
             )
         )
-        await self._push(job)
 
     async def job_progressed(self, job: Job, progress: float) -> None:
         job.progress = progress

@@ -3,6 +3,7 @@ queued, cancel of a queued job, the CLI. Each test gets its own database."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from tests.e2e.jobs.support import (
     submit,
     wait_until,
 )
+from tests.e2e.ws_support import next_frame, open_socket
 from tests.support.backends import Backend, postgres_backend, sqlite_backend
 from tests.support.cli import run_cli
 from tests.support.server import run_server
@@ -130,3 +132,37 @@ def test_the_cli_runs_a_job_with_progress_and_lists_it(fresh: Backend, tmp_path:
         "jobs", "run", "research", "--user", "cli-jobs@example.com", "--param", "steps=12", env=env
     )
     assert bad.returncode == 3 and "VALIDATION_ERROR" in bad.stderr
+
+
+def test_a_job_submitted_on_one_instance_notifies_a_socket_on_another(
+    fresh: Backend, tmp_path: Path
+) -> None:
+    if not fresh.uses_redis:
+        pytest.skip("crossing instances needs Redis: the postgres backend only")
+    env = {**jobs_env(fresh.env), "PARLEY_FAKE_GAP_MS": "0"}
+    with run_server(env, tmp_path) as a, run_server(env, tmp_path) as b, run_worker(env, tmp_path):
+        me = sign_up(a.base_url)
+        token = me["Authorization"].removeprefix("Bearer ")
+
+        async def watch() -> tuple[dict, list[dict]]:
+            ws = await open_socket(b, token)
+            try:
+                research = submit(a.base_url, me, "research", topic="far away", steps=1)
+                updates: list[dict] = []
+                while True:
+                    frame = await next_frame(ws)
+                    if frame["type"] == "job.updated":
+                        updates.append(frame["job"])
+                    if frame["type"] == "notification":
+                        assert frame["notification"]["data"]["job_id"] == research["id"]
+                        return frame["notification"], updates
+            finally:
+                await ws.close()
+
+        notification, updates = asyncio.run(watch())
+    assert notification["kind"] == "job.finished" and notification["read"] is False
+    # Live progress reached the other instance too (event types travel on separate
+    # channels, so the final update may arrive after the notification).
+    assert [u["progress"] for u in updates if u["status"] == "running"][:1] == [
+        pytest.approx(1 / 3, abs=0.01)
+    ]
