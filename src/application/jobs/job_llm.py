@@ -29,11 +29,13 @@ class JobLLM:
         *,
         max_tokens: int | None = None,
         model: str | None = None,
+        counts_as_message: bool = True,
     ) -> str:
         principal = await self._principal(owner_id)
         command = CompleteChatCommand(
-            principal, model, tuple(messages), max_tokens=max_tokens, stream=True
-        )
+            principal, model, tuple(messages), max_tokens=max_tokens, stream=True,
+            counts_as_message=counts_as_message,
+        )  # fmt: skip
         reply = await self._complete(command)
         parts: list[str] = []
         if reply.chunks is not None:

@@ -23,7 +23,8 @@ INSTRUCTION = (
 class TitleConversation(JobHandler):
     """Business rules: only while the title is still the automatic one (taken from the
     first message): a title the owner set, before or meanwhile, is never replaced; the
-    conversation's own model answers, and its answer is cleaned (one line, no quotes,
+    conversation's own model answers (its tokens are metered; it is not one of the plan's
+    messages), and its answer is cleaned (one line, no quotes,
     bounded length)."""
 
     kind = "title_conversation"
@@ -54,6 +55,7 @@ class TitleConversation(JobHandler):
             [ChatMessage("system", INSTRUCTION), ChatMessage("user", transcript)],
             max_tokens=24,
             model=conversation.model,
+            counts_as_message=False,  # a title the user never asked for spends tokens only
         )
         title = _clean(answer)
         if title is None or title == old:
