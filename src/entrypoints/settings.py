@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta, Struct, field
 
+from application.usage.limit_strings import parse_limit_string
 from entrypoints.usage_settings import (
     CacheSettings,
     LimitsSettings,
@@ -392,8 +393,21 @@ def load_settings(
         settings = msgspec.convert(merged, Settings, strict=False)
     except msgspec.ValidationError as exc:
         raise SettingsError(_explain(exc, origin, path)) from None
+    _check_limit_strings(settings, origin)
     _check_production(settings)
     return settings
+
+
+def _check_limit_strings(settings: Settings, origin: dict[str, str]) -> None:
+    for group in ("chat", "default", "login"):
+        text = getattr(settings.limits, group)
+        if not text.strip():
+            continue
+        try:
+            parse_limit_string(text)
+        except ValueError as exc:
+            source = origin.get(f"limits.{group}", f"PARLEY_LIMITS_{group.upper()}")
+            raise SettingsError(f"invalid setting {source}: {exc}") from None
 
 
 def _explain(exc: msgspec.ValidationError, origin: dict[str, str], path: Path) -> str:
