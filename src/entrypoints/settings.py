@@ -224,6 +224,20 @@ class WebSocketSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     ] = 5.0
 
 
+class HealthSettings(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Periodic health checks kept as history (GET /api/v1/admin/health-history)."""
+
+    history_interval_s: Annotated[
+        float,
+        _doc("Check every component this often; one check per interval over all instances."),
+        Meta(gt=0),
+    ] = 60.0
+    history_retention_days: Annotated[
+        float, _doc("Drop recorded checks older than this."), Meta(gt=0)
+    ] = 7.0
+    history_enabled: Annotated[bool, _doc("Record health history while serving.")] = True
+
+
 class ProviderSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     """One upstream in ``[providers.<name>]``; unset timeouts fall back to ``[llm]``."""
 
@@ -289,6 +303,7 @@ class Settings(Struct, kw_only=True, forbid_unknown_fields=True):
     usage: UsageSettings = field(default_factory=UsageSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
     plans: Annotated[
         dict[str, PlanSettings],
         _doc("parley.toml [plans.<name>]: monthly quotas; free, pro and unlimited by default."),

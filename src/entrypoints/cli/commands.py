@@ -23,3 +23,7 @@ def register(app: typer.Typer) -> None:
 
     app.command("reindex")(search.reindex)
     app.command("search")(search.search)
+
+    from entrypoints.cli import health
+
+    app.command("health")(health.health)

@@ -14,6 +14,7 @@ from entrypoints.http.routes import (
     auth,
     conversations,
     health,
+    health_history,
     metrics,
     openai_compat,
     playground,
@@ -30,6 +31,8 @@ STARTUP_HOOKS.append(chat_lifecycle.recover_orphaned_generations)
 SHUTDOWN_HOOKS.append(chat_lifecycle.stop_generations)  # first: replies still get indexed
 STARTUP_HOOKS.append(search.start_search_index)
 SHUTDOWN_HOOKS.append(search.stop_search_index)
+STARTUP_HOOKS.append(health_history.start_health_history)
+SHUTDOWN_HOOKS.insert(0, health_history.stop_health_history)
 
 
 def all_routes() -> list[Any]:
@@ -43,6 +46,7 @@ def all_routes() -> list[Any]:
         *ws.ROUTES,
         *usage.ROUTES,
         *admin.ROUTES,
+        *health_history.ROUTES,
         *metrics.ROUTES,
         *playground.ROUTES,
     ]
