@@ -224,6 +224,24 @@ class WebSocketSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     ] = 5.0
 
 
+class ContextSourceSettings(Struct, kw_only=True, forbid_unknown_fields=True):
+    """One ``[context_sources.<name>]`` table: a service asked before each grounded turn."""
+
+    kind: Annotated[Literal["http", "history"], _doc("`http`: a URL; `history`: own past prompts.")]
+    url: Annotated[str, _doc("http: the URL to POST to (the only one ever called).")] = ""
+    timeout_ms: Annotated[
+        int, _doc("Give up on this source after this."), Meta(ge=1, le=60_000)
+    ] = 2000
+    headers_env: Annotated[
+        dict[str, str],
+        _doc("http: header name -> environment variable holding its value (secrets stay out)."),
+    ] = field(default_factory=dict)
+    max_bytes: Annotated[
+        int, _doc("http: the largest answer read; bigger is a failure."), Meta(ge=1)
+    ] = 256 * 1024
+    limit: Annotated[int, _doc("history: past prompts quoted at most."), Meta(ge=1, le=20)] = 3
+
+
 class HealthSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     """Periodic health checks kept as history (GET /api/v1/admin/health-history)."""
 
@@ -311,6 +329,10 @@ class Settings(Struct, kw_only=True, forbid_unknown_fields=True):
     providers: Annotated[
         dict[str, ProviderSettings],
         _doc("parley.toml [providers.<name>]: upstreams; `default` comes from PARLEY_LLM_*."),
+    ] = field(default_factory=dict)
+    context_sources: Annotated[
+        dict[str, ContextSourceSettings],
+        _doc("parley.toml [context_sources.<name>]: grounding sources conversations may use."),
     ] = field(default_factory=dict)
     models: Annotated[
         list[ModelSettings],
@@ -409,8 +431,18 @@ def load_settings(
     except msgspec.ValidationError as exc:
         raise SettingsError(_explain(exc, origin, path)) from None
     _check_limit_strings(settings, origin)
+    _check_context_sources(settings, path)
     _check_production(settings)
     return settings
+
+
+def _check_context_sources(settings: Settings, path: Path) -> None:
+    for name, source in settings.context_sources.items():
+        where = f"{path} [context_sources.{name}]"
+        if not name.replace("_", "").replace("-", "").isalnum() or len(name) > 64:
+            raise SettingsError(f"{where}: a source name is letters, digits, '-' and '_'")
+        if source.kind == "http" and not source.url.startswith(("http://", "https://")):
+            raise SettingsError(f"{where}: an http source needs an http:// or https:// url")
 
 
 def _check_limit_strings(settings: Settings, origin: dict[str, str]) -> None:

@@ -14,6 +14,7 @@ from importlib import resources
 
 from litestar import Response, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 
 from entrypoints.http.auth import PUBLIC
 
@@ -59,7 +60,7 @@ async def playground_styles() -> Response[bytes]:
 
 
 @get("/static/vendor/{name:str}", opt=PUBLIC, include_in_schema=False)
-async def vendored_script(name: str) -> Response[bytes]:
+async def vendored_script(name: FromPath[str]) -> Response[bytes]:
     if name not in VENDORED:
         raise NotFoundException()
     return _serve(f"vendor/{name}", JAVASCRIPT, {})
