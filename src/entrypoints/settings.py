@@ -220,8 +220,13 @@ class WebSocketSettings(Struct, kw_only=True, forbid_unknown_fields=True):
         float, _doc("Without ?token, wait this long for the first `auth` frame."), Meta(gt=0)
     ] = 10.0
     recheck_s: Annotated[
-        float, _doc("Re-check each socket's credential this often (revocation)."), Meta(gt=0)
-    ] = 5.0
+        float,
+        _doc(
+            "Re-check each socket's credential this often: the safety net for a revocation "
+            "push lost while the event bus reconnects (revocations are pushed at once)."
+        ),
+        Meta(gt=0),
+    ] = 30.0
 
 
 class ContextSourceSettings(Struct, kw_only=True, forbid_unknown_fields=True):

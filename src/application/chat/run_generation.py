@@ -19,10 +19,12 @@ from application.chat.generation_events import (
 )
 from application.chat.generation_job import GenerationControl, GenerationJob
 from application.chat.policy import ChatPolicy
+from application.events.message_completed import announce_reply
 from application.grounding.gather_context import GatherContext
 from application.grounding.prompt import with_context
 from application.llm.router import LLMRouter, RoutedChunk
 from application.ports.context_source import ContextQuery
+from application.ports.event_bus import EventBus
 from application.ports.generation_log import GenerationLog
 from application.ports.llm import ChatMessage
 from application.ports.message_hooks import MessageHooks
@@ -50,6 +52,7 @@ class RunGeneration:
       while the database is unavailable;
     - the terminal event (``done``, or ``error`` for a failure) follows the store; listeners
       (search indexing) are told after it, so they never delay the reply;
+    - once stored, the reply is pushed as ``message.completed`` to the owner's sockets;
     - a broken log never loses the reply: it is still generated and stored;
     - a grounded turn asks its context sources first (bounded, never failing the turn)
       and the reply records how each fared.
@@ -65,10 +68,12 @@ class RunGeneration:
         policy: ChatPolicy,
         sleep: Sleep = asyncio.sleep,
         spending: SpendGuard = UnmeteredSpending(),
+        events: EventBus | None = None,
         grounding: GatherContext | None = None,
     ) -> None:
         self._grounding = grounding or GatherContext({})
         self._spending = spending
+        self._events = events
         self._router = router
         self._log = log
         self._uow_factory = uow_factory
@@ -89,6 +94,8 @@ class RunGeneration:
         store_error = await self._store(reply)
         await settle_chat_reply(self._spending, job.spend, reply, job.prompt_tokens)
         await self._announce(job, reply, store_error or error)
+        if store_error is None:
+            await announce_reply(self._events, job.owner_id, reply)
         return reply
 
     async def notify_listeners(self, job: GenerationJob, reply: Message) -> None:

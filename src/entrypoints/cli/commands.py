@@ -27,3 +27,8 @@ def register(app: typer.Typer) -> None:
     from entrypoints.cli import health
 
     app.command("health")(health.health)
+
+    from entrypoints.cli import notifications
+
+    app.command("notifications")(notifications.notifications)
+    app.command("notify")(notifications.notify)

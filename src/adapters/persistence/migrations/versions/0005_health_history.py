@@ -1,7 +1,7 @@
 """health history: periodic component checks, one slot claim per interval
 
 Revision ID: 0005_health_history
-Revises: 0004_usage
+Revises: 0005_notifications
 Create Date: 2026-12-01
 """
 
@@ -12,7 +12,7 @@ from advanced_alchemy.types import DateTimeUTC
 from alembic import op
 
 revision = "0005_health_history"
-down_revision = "0004_usage"
+down_revision = "0005_notifications"
 branch_labels = None
 depends_on = None
 
