@@ -16,6 +16,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.browser.conftest import Watched
+from tests.support.cli import run_cli
 from tests.support.server import ROOT, RunningServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -154,3 +155,24 @@ async def stored_reply(page, server: RunningServer) -> dict:
 def test_the_readme_shows_the_committed_screenshot() -> None:
     assert (ROOT / "docs" / "playground.png").stat().st_size > 10_000
     assert "docs/playground.png" in Path(ROOT / "README.md").read_text()
+
+
+async def test_notifications_show_with_a_badge_as_text_and_can_be_marked_read(
+    watched: Watched, server: RunningServer, backend
+) -> None:
+    page = watched.page
+    email = await register(watched)
+    title = "Export ready <img src=x onerror=alert(7)>"
+    made = run_cli("notify", "--user", email, "--title", title, "--body", "3 conversations",
+                   env=backend.env)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    await page.reload()  # the list is the resync path (the CLI's push reaches no socket here)
+    badge = page.locator("#notifications-badge")
+    await expect(badge).to_have_text("1")
+    await page.click("#notifications-toggle")
+    item = page.locator("#notifications-list li").first
+    await expect(item).to_contain_text(title)  # shown as text, not markup
+    assert await page.locator("#notifications-list img").count() == 0
+    await page.click("#notifications-read")
+    await expect(badge).to_be_hidden()
+    assert watched.dialogs == [] and watched.problems == []

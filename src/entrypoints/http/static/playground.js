@@ -232,6 +232,7 @@
     await connectSocket();
     await loadConversations();
     loadUsage();
+    loadNotifications();
     if (saved && saved.conversationId) {
       await openConversation({ id: saved.conversationId }, saved.stream);
     }
@@ -315,6 +316,18 @@
   }
 
   function onFrame(frame) {
+    if (frame.type === "notification" && frame.notification) {
+      addNotification(frame.notification, true);
+      return;
+    }
+    if (frame.type === "message.completed" && frame.message) {
+      // A reply finished on another device or tab: show it if that conversation is open.
+      loadConversations();
+      if (frame.message.conversation_id === state.conversationId && !state.streaming) {
+        openConversation({ id: state.conversationId });
+      }
+      return;
+    }
     const stream = state.wsPending.get(frame.request_id);
     if (!stream) return;
     if (frame.event_id) stream.lastEventId = frame.event_id;
@@ -453,6 +466,48 @@
     } catch (err) {
       $("usage-text").textContent = "usage unavailable";
     }
+  }
+
+  // ---- notifications (pushed over the WebSocket; the list is the resync path) ----
+
+  let unread = 0;
+
+  function setBadge(count) {
+    unread = Math.max(0, count);
+    $("notifications-badge").textContent = String(unread);
+    $("notifications-badge").hidden = unread === 0;
+  }
+
+  function addNotification(notification, pushed) {
+    const item = el("li", notification.read ? "" : "unread", notification.title);
+    if (notification.body) item.appendChild(el("span", "snippet", notification.body));
+    const list = $("notifications-list");
+    if (pushed) list.insertBefore(item, list.firstChild);
+    else list.appendChild(item);
+    if (pushed && !notification.read) setBadge(unread + 1);
+  }
+
+  async function loadNotifications() {
+    try {
+      const page = await api("/notifications?limit=20");
+      clear($("notifications-list"));
+      for (const notification of page.items || []) addNotification(notification, false);
+      if (!(page.items || []).length) $("notifications-list").appendChild(el("li", "snippet", "Nothing yet."));
+      setBadge(page.unread_count || 0);
+    } catch (_) {
+      $("notifications").hidden = true; // this server has no notifications API
+    }
+  }
+
+  function toggleNotifications() {
+    const panel = $("notifications-panel");
+    panel.hidden = !panel.hidden;
+    $("notifications-toggle").setAttribute("aria-expanded", String(!panel.hidden));
+  }
+
+  async function markAllRead() {
+    await api("/notifications/mark-read", { method: "POST", body: JSON.stringify({ all: true }) });
+    await loadNotifications();
   }
 
   // ---- messages ----
@@ -729,6 +784,8 @@
     $("send-form").addEventListener("submit", guard(sendMessage));
     $("stop").addEventListener("click", stop);
     $("search-form").addEventListener("submit", guard(() => search($("search").value)));
+    $("notifications-toggle").addEventListener("click", toggleNotifications);
+    $("notifications-read").addEventListener("click", guard(markAllRead));
     $("content").addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
