@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
@@ -42,6 +42,8 @@ class Conversation:
     """Written by a summarize job."""
     auto_title: bool = False
     """The title was never set by the owner (default, or taken from the first message)."""
+    context_sources: tuple[str, ...] = field(default=())
+    """Names of the configured context sources asked before each turn (grounded replies)."""
 
     @classmethod
     def start(
@@ -53,6 +55,7 @@ class Conversation:
         now: datetime,
         title: str | None = None,
         system_prompt: str | None = None,
+        context_sources: tuple[str, ...] = (),
     ) -> Conversation:
         return cls(
             id=id,
@@ -65,6 +68,7 @@ class Conversation:
             created_at=now,
             updated_at=now,
             auto_title=title is None,
+            context_sources=context_sources,
         )
 
     def is_owned_by(self, user_id: UUID) -> bool:

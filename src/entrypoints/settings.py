@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta, Struct, field
 
+from application.usage.limit_strings import parse_limit_string
 from entrypoints.usage_settings import (
     CacheSettings,
     LimitsSettings,
@@ -268,6 +269,38 @@ class JobsSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     queue_name: Annotated[str, _doc("Redis queue name (after PARLEY_REDIS_KEY_PREFIX).")] = "jobs"
 
 
+class ContextSourceSettings(Struct, kw_only=True, forbid_unknown_fields=True):
+    """One ``[context_sources.<name>]`` table: a service asked before each grounded turn."""
+
+    kind: Annotated[Literal["http", "history"], _doc("`http`: a URL; `history`: own past prompts.")]
+    url: Annotated[str, _doc("http: the URL to POST to (the only one ever called).")] = ""
+    timeout_ms: Annotated[
+        int, _doc("Give up on this source after this."), Meta(ge=1, le=60_000)
+    ] = 2000
+    headers_env: Annotated[
+        dict[str, str],
+        _doc("http: header name -> environment variable holding its value (secrets stay out)."),
+    ] = field(default_factory=dict)
+    max_bytes: Annotated[
+        int, _doc("http: the largest answer read; bigger is a failure."), Meta(ge=1)
+    ] = 256 * 1024
+    limit: Annotated[int, _doc("history: past prompts quoted at most."), Meta(ge=1, le=20)] = 3
+
+
+class HealthSettings(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Periodic health checks kept as history (GET /api/v1/admin/health-history)."""
+
+    history_interval_s: Annotated[
+        float,
+        _doc("Check every component this often; one check per interval over all instances."),
+        Meta(gt=0),
+    ] = 60.0
+    history_retention_days: Annotated[
+        float, _doc("Drop recorded checks older than this."), Meta(gt=0)
+    ] = 7.0
+    history_enabled: Annotated[bool, _doc("Record health history while serving.")] = True
+
+
 class ProviderSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     """One upstream in ``[providers.<name>]``; unset timeouts fall back to ``[llm]``."""
 
@@ -334,6 +367,7 @@ class Settings(Struct, kw_only=True, forbid_unknown_fields=True):
     cache: CacheSettings = field(default_factory=CacheSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     jobs: JobsSettings = field(default_factory=JobsSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
     plans: Annotated[
         dict[str, PlanSettings],
         _doc("parley.toml [plans.<name>]: monthly quotas; free, pro and unlimited by default."),
@@ -341,6 +375,10 @@ class Settings(Struct, kw_only=True, forbid_unknown_fields=True):
     providers: Annotated[
         dict[str, ProviderSettings],
         _doc("parley.toml [providers.<name>]: upstreams; `default` comes from PARLEY_LLM_*."),
+    ] = field(default_factory=dict)
+    context_sources: Annotated[
+        dict[str, ContextSourceSettings],
+        _doc("parley.toml [context_sources.<name>]: grounding sources conversations may use."),
     ] = field(default_factory=dict)
     models: Annotated[
         list[ModelSettings],
@@ -438,8 +476,31 @@ def load_settings(
         settings = msgspec.convert(merged, Settings, strict=False)
     except msgspec.ValidationError as exc:
         raise SettingsError(_explain(exc, origin, path)) from None
+    _check_limit_strings(settings, origin)
+    _check_context_sources(settings, path)
     _check_production(settings)
     return settings
+
+
+def _check_context_sources(settings: Settings, path: Path) -> None:
+    for name, source in settings.context_sources.items():
+        where = f"{path} [context_sources.{name}]"
+        if not name.replace("_", "").replace("-", "").isalnum() or len(name) > 64:
+            raise SettingsError(f"{where}: a source name is letters, digits, '-' and '_'")
+        if source.kind == "http" and not source.url.startswith(("http://", "https://")):
+            raise SettingsError(f"{where}: an http source needs an http:// or https:// url")
+
+
+def _check_limit_strings(settings: Settings, origin: dict[str, str]) -> None:
+    for group in ("chat", "default", "login"):
+        text = getattr(settings.limits, group)
+        if not text.strip():
+            continue
+        try:
+            parse_limit_string(text)
+        except ValueError as exc:
+            source = origin.get(f"limits.{group}", f"PARLEY_LIMITS_{group.upper()}")
+            raise SettingsError(f"invalid setting {source}: {exc}") from None
 
 
 def _explain(exc: msgspec.ValidationError, origin: dict[str, str], path: Path) -> str:

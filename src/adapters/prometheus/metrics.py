@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from application.ports.context_source import ContextMetrics
 from application.ports.job_events import JobMetrics
 from application.ports.metrics import Metrics
 
@@ -37,7 +38,7 @@ class _BreakerCollector(Collector):
         yield family
 
 
-class PrometheusMetrics(Metrics, JobMetrics):
+class PrometheusMetrics(Metrics, JobMetrics, ContextMetrics):
     def __init__(self) -> None:
         self._breakers: Mapping[str, str] = {}
         self.registry = CollectorRegistry(auto_describe=True)
@@ -87,6 +88,14 @@ class PrometheusMetrics(Metrics, JobMetrics):
         self._job_duration = Histogram(
             "parley_job_duration_seconds", "Duration of a job's final attempt, by kind.",
             ["kind"], buckets=_JOB_BUCKETS, registry=r,
+        )  # fmt: skip
+        self._context_calls = Counter(
+            "parley_context_source_requests", "Context source calls by source and outcome "
+            "(ok, unavailable, timeout).", ["source", "status"], registry=r,
+        )  # fmt: skip
+        self._context_latency = Histogram(
+            "parley_context_source_duration_seconds", "Context source call duration.",
+            ["source"], buckets=_LATENCY_BUCKETS, registry=r,
         )  # fmt: skip
         r.register(_BreakerCollector(lambda: self._breakers))
 
@@ -138,3 +147,7 @@ class PrometheusMetrics(Metrics, JobMetrics):
     def job_finished(self, kind: str, status: str, seconds: float) -> None:
         self._jobs.labels(kind, status).inc()
         self._job_duration.labels(kind).observe(seconds)
+
+    def context_source_call(self, source: str, status: str, seconds: float) -> None:
+        self._context_calls.labels(source, status).inc()
+        self._context_latency.labels(source).observe(seconds)

@@ -28,6 +28,11 @@ def register(app: typer.Typer) -> None:
 
     app.add_typer(jobs.app, name="jobs")
     app.command("worker")(jobs.worker)
+
+    from entrypoints.cli import health
+
+    app.command("health")(health.health)
+
     from entrypoints.cli import notifications
 
     app.command("notifications")(notifications.notifications)

@@ -16,6 +16,7 @@ CONVERSATION_FIELDS = {
     "created_at",
     "updated_at",
     "summary",
+    "context_sources",
 }
 
 

@@ -46,6 +46,8 @@ class ConversationRow(UUIDBase):
     updated_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     summary: Mapped[str | None] = mapped_column(Text)
     auto_title: Mapped[bool] = mapped_column(Boolean, default=False)
+    context_sources: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """JSON list of source names; NULL when the conversation is not grounded."""
 
 
 class MessageRow(UUIDBase):
@@ -77,3 +79,5 @@ class MessageRow(UUIDBase):
     generation_id: Mapped[UUID | None] = mapped_column(GUID(length=16))
     lease_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    context: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """JSON per-source results of a grounded reply; NULL otherwise."""

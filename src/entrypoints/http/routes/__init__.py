@@ -14,6 +14,7 @@ from entrypoints.http.routes import (
     auth,
     conversations,
     health,
+    health_history,
     jobs,
     metrics,
     notifications,
@@ -34,6 +35,8 @@ STARTUP_HOOKS.append(search.start_search_index)
 SHUTDOWN_HOOKS.append(search.stop_search_index)
 STARTUP_HOOKS.append(jobs.start_embedded_jobs)
 SHUTDOWN_HOOKS.insert(0, jobs.stop_embedded_jobs)  # running jobs go back to the queue
+STARTUP_HOOKS.append(health_history.start_health_history)
+SHUTDOWN_HOOKS.insert(0, health_history.stop_health_history)
 
 
 def all_routes() -> list[Any]:
@@ -49,6 +52,7 @@ def all_routes() -> list[Any]:
         *notifications.ROUTES,
         *usage.ROUTES,
         *admin.ROUTES,
+        *health_history.ROUTES,
         *metrics.ROUTES,
         *playground.ROUTES,
     ]

@@ -1,7 +1,7 @@
 """jobs: the background job records; conversations.summary and auto_title
 
-Revision ID: 0006_jobs
-Revises: 0005_notifications
+Revision ID: 0007_jobs
+Revises: 0006_context_sources
 Create Date: 2026-12-01
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 
-revision = "0006_jobs"
-down_revision = "0005_notifications"
+revision = "0007_jobs"
+down_revision = "0006_context_sources"
 branch_labels = None
 depends_on = None
 
