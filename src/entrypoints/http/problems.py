@@ -9,7 +9,9 @@ from typing import Any
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from sqlalchemy.exc import SQLAlchemyError
 
+from adapters.persistence.uow import translate_storage_error
 from domain.errors import (
     Conflict,
     DomainError,
@@ -176,6 +178,11 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # A storage failure that escaped a unit of work (a driver error raised outside one) is
+    # still an outage or a conflict, never a 500.
+    translated = translate_storage_error(exc) if isinstance(exc, SQLAlchemyError) else None
+    if isinstance(translated, DomainError):
+        return handle_domain_error(request, translated)
     log.exception("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
     body = problem_body(
         500,
