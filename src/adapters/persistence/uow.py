@@ -16,7 +16,7 @@ from adapters.persistence.repositories import chat, identity
 from adapters.persistence.repositories.search import SqlMessageVectorRepository
 from adapters.persistence.repositories.usage import SqlRouteStatsRepository, SqlUsageRepository
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from domain.errors import Conflict, Unavailable
+from domain.errors import Conflict, InvalidInput, Unavailable
 
 
 class DatabaseUnavailable(Unavailable):
@@ -90,6 +90,8 @@ class SqlUnitOfWork(UnitOfWork):
 # connections, out of memory or disk), operator intervention (57: shutting down, starting
 # up, crash recovery, statement timeout or cancel).
 _UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
+# character_not_in_repertoire (a NUL in text) and untranslatable_character.
+_UNSTORABLE_TEXT_SQLSTATES = ("22021", "22P05")
 
 
 def _sqlstate(exc: BaseException) -> str:
@@ -109,6 +111,9 @@ def translate_storage_error(exc: BaseException | None) -> Exception | None:
     """Storage failures become domain errors; anything else is left alone."""
     if isinstance(exc, IntegrityError):
         return Conflict("the change conflicts with existing data")
+    if isinstance(exc, DBAPIError) and _sqlstate(exc) in _UNSTORABLE_TEXT_SQLSTATES:
+        # Last line of defence: the domain refuses NUL in the texts it knows about.
+        return InvalidInput("the text contains a character the database cannot store")
     if isinstance(exc, OperationalError | PoolTimeout | ConnectionError | TimeoutError):
         return DatabaseUnavailable("the database is not reachable; try again shortly")
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:

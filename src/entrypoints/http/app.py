@@ -17,6 +17,7 @@ from litestar.response import Redirect
 
 from entrypoints.http import routes
 from entrypoints.http.auth import PUBLIC, HttpAuthProvider, require_principal
+from entrypoints.http.json_body import ParleyRequest
 from entrypoints.http.middleware import RequestContextMiddleware, TrustedProxies
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.rate_limit_guard import enforce_rate_limits
@@ -64,6 +65,7 @@ def create_app(
         cors_config=_cors(settings),
         openapi_config=_openapi(settings),
         request_max_body_size=settings.http.max_body_bytes,
+        request_class=ParleyRequest,
         lifespan=[lifespan],
         debug=False,
         # Our problem handlers log failures once, via structlog, without local variables
