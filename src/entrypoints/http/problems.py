@@ -125,7 +125,10 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
     headers = rate_limit_headers(exc) if isinstance(exc, TooManyRequests) else None
     if isinstance(exc, Unavailable):
         headers = {"Retry-After": "2"}
-        log.warning("dependency_unavailable", code=exc.code, path=request.url.path)
+        # One line per refusal, with what failed underneath (a pool that stayed full, a
+        # timeout, a refused connection), so refusals under load are visible.
+        cause = type(exc.__cause__).__name__ if exc.__cause__ is not None else None
+        log.warning("dependency_unavailable", code=exc.code, path=request.url.path, cause=cause)
     body = problem_body(
         status,
         exc.code,
