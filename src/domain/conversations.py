@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
@@ -39,6 +39,8 @@ class Conversation:
     message_count: int
     created_at: datetime
     updated_at: datetime
+    context_sources: tuple[str, ...] = field(default=())
+    """Names of the configured context sources asked before each turn (grounded replies)."""
 
     @classmethod
     def start(
@@ -50,6 +52,7 @@ class Conversation:
         now: datetime,
         title: str | None = None,
         system_prompt: str | None = None,
+        context_sources: tuple[str, ...] = (),
     ) -> Conversation:
         return cls(
             id=id,
@@ -61,6 +64,7 @@ class Conversation:
             message_count=0,
             created_at=now,
             updated_at=now,
+            context_sources=context_sources,
         )
 
     def is_owned_by(self, user_id: UUID) -> bool:

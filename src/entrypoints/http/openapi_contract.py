@@ -218,9 +218,14 @@ _BOUNDS = {
 }
 
 
+_ITEM_RULES = {"minLength": "min_length", "maxLength": "max_length", "pattern": "pattern"}
+
+
 def _zero_bounds(schemas: dict[str, Any], types: list[Any]) -> None:
-    """Numeric bounds of 0 (``temperature >= 0``) are lost by the schema generator, which
-    skips falsy values; msgspec's own schema of the same bodies has them: copy them over."""
+    """What the schema generator drops and msgspec's own schema of the same bodies keeps,
+    copied over: numeric bounds of 0 (``temperature >= 0``: skipped as falsy), the string
+    rules of list items (``context_sources`` names), and ``additionalProperties: false``
+    of bodies that refuse unknown fields."""
     if not types:
         return
     _, components = msgspec.json.schema_components(types)
@@ -228,6 +233,8 @@ def _zero_bounds(schemas: dict[str, Any], types: list[Any]) -> None:
         ours = schemas.get(name)
         if not isinstance(ours, Schema) or not ours.properties:
             continue
+        if component.get("additionalProperties") is False:
+            ours.additional_properties = False
         for field, spec in component.get("properties", {}).items():
             target = ours.properties.get(field)
             if not isinstance(target, Schema):
@@ -236,6 +243,11 @@ def _zero_bounds(schemas: dict[str, Any], types: list[Any]) -> None:
                 for key, attr in _BOUNDS.items():
                     if variant.get(key) == 0 and getattr(target, attr) is None:
                         setattr(target, attr, 0.0)
+                items = variant.get("items")
+                if isinstance(items, dict) and isinstance(target.items, Schema):
+                    for key, attr in _ITEM_RULES.items():
+                        if key in items and getattr(target.items, attr) is None:
+                            setattr(target.items, attr, items[key])
 
 
 def _has_query(operation: Operation, name: str) -> bool:

@@ -14,6 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.models.chat import ConversationRow, MessageRow
 from adapters.persistence.repositories.cursors import decode_cursor, encode_cursor
+from adapters.persistence.repositories.grounding_json import (
+    context_from_json,
+    context_json,
+    sources_from_json,
+    sources_json,
+)
 from application.ports.conversations import ConversationRepository, MessageRepository
 from domain.conversations import Conversation, ConversationNotFound
 from domain.messages import Message, MessageStatus, Role, TokenUsage
@@ -39,6 +45,7 @@ class SqlConversationRepository(ConversationRepository):
                 message_count=conversation.message_count,
                 created_at=conversation.created_at,
                 updated_at=conversation.updated_at,
+                context_sources=sources_json(conversation.context_sources),
             )
         )
 
@@ -97,6 +104,7 @@ class SqlConversationRepository(ConversationRepository):
                 system_prompt=conversation.system_prompt,
                 archived=conversation.archived,
                 updated_at=conversation.updated_at,
+                context_sources=sources_json(conversation.context_sources),
             )
             .execution_options(synchronize_session=False)
         )
@@ -150,6 +158,7 @@ class SqlMessageRepository(MessageRepository):
                 generation_id=message.generation_id,
                 lease_until=lease_until,
                 created_at=message.created_at,
+                context=context_json(message.context),
             )
         )
 
@@ -192,6 +201,7 @@ class SqlMessageRepository(MessageRepository):
                 cost_nano_usd=_nano(message.cost_usd),
                 error_code=message.error_code,
                 lease_until=None,
+                context=context_json(message.context),
             )
             .execution_options(synchronize_session=False)
         )
@@ -231,6 +241,7 @@ def _conversation(row: ConversationRow) -> Conversation:
         message_count=row.message_count,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        context_sources=sources_from_json(row.context_sources),
     )
 
 
@@ -251,6 +262,7 @@ def message_from_row(row: MessageRow) -> Message:
         error_code=row.error_code,
         generation_id=row.generation_id,
         position=row.position,
+        context=context_from_json(row.context),
     )
 
 
