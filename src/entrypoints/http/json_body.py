@@ -25,26 +25,23 @@ class JsonTooDeep(InvalidInput):
     title = "JSON nested too deeply"
 
 
-_STRICT_TYPES: dict[int, Any] = {}
-_NONE = object()
+_STRICT_TYPES: dict[int, tuple[Any, Any]] = {}
 
 
 def _strict_type(handler: Any) -> Any:
     """The body type to check strictly: the handler's ``data`` annotation, when it is a
     msgspec Struct (or an optional one); None otherwise (raw dicts, no body)."""
-    key = id(handler)
-    if key not in _STRICT_TYPES:
-        data = handler.parsed_fn_signature.parameters.get("data")
-        annotation = data.annotation if data is not None else None
-        members = (
-            get_args(annotation)
-            if get_origin(annotation) in (Union, types.UnionType)
-            else (annotation,)
-        )
-        is_struct = any(isinstance(m, type) and issubclass(m, msgspec.Struct) for m in members)
-        _STRICT_TYPES[key] = annotation if is_struct else _NONE
-    found = _STRICT_TYPES[key]
-    return None if found is _NONE else found
+    cached = _STRICT_TYPES.get(id(handler))
+    if cached is not None and cached[0] is handler:  # (the handler is kept alive here)
+        return cached[1]
+    data = handler.parsed_fn_signature.parameters.get("data")
+    annotation = data.annotation if data is not None else None
+    union = get_origin(annotation) in (Union, types.UnionType)
+    members = get_args(annotation) if union else (annotation,)
+    is_struct = any(isinstance(m, type) and issubclass(m, msgspec.Struct) for m in members)
+    found = annotation if is_struct else None
+    _STRICT_TYPES[id(handler)] = (handler, found)
+    return found
 
 
 def _integral(value: Any) -> Any:
