@@ -7,6 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.errors import InvalidInput, NotFound
+from domain.text import refuse_nul
 
 DEFAULT_TITLE = "New conversation"
 MAX_TITLE_CHARS = 200
@@ -90,6 +91,7 @@ class Conversation:
 
 
 def clean_title(title: str) -> str:
+    refuse_nul(title, "title")
     cleaned = " ".join(title.split())
     if not cleaned:
         raise InvalidTitle("the title must not be blank")

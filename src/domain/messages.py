@@ -10,6 +10,7 @@ from uuid import UUID
 
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.grounding import SourceResult
+from domain.text import refuse_nul
 
 
 class Role(StrEnum):
@@ -155,7 +156,8 @@ def pending_reply(
 
 
 def check_content(content: str, max_chars: int) -> None:
-    """A message is neither blank nor longer than the configured limit."""
+    """A message is neither blank nor longer than the configured limit, and has no NUL."""
+    refuse_nul(content, "content")
     if not content.strip():
         raise EmptyMessage("the message has no content")
     if len(content) > max_chars:

@@ -6,6 +6,7 @@ from collections.abc import Hashable, Sequence
 from typing import Literal, TypeVar, get_args
 
 from domain.errors import InvalidInput
+from domain.text import refuse_nul
 
 SearchMode = Literal["semantic", "text", "hybrid"]
 SEARCH_MODES: tuple[str, ...] = get_args(SearchMode)
@@ -32,6 +33,7 @@ def reciprocal_rank_fusion(
 
 def checked_query(query: str) -> str:
     """A search query is non-blank and bounded (it is embedded and sent to the database)."""
+    refuse_nul(query, "q")
     text = query.strip()
     if not text:
         raise InvalidInput(

@@ -42,7 +42,15 @@ class DatabaseSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     url: Annotated[str, _doc("SQLAlchemy async URL; empty means SQLite under data_dir.")] = ""
     pool_size: Annotated[int, _doc("Connections kept per process (PostgreSQL)."), Meta(ge=1)] = 10
     max_overflow: Annotated[int, _doc("Extra connections under burst."), Meta(ge=0)] = 20
-    connect_timeout_s: Annotated[float, _doc("Give up connecting after this."), Meta(gt=0)] = 2.0
+    connect_timeout_s: Annotated[float, _doc("Give up connecting after this."), Meta(gt=0)] = 1.0
+    command_timeout_s: Annotated[
+        float,
+        _doc(
+            "Longest wait for one statement's answer (PostgreSQL): a frozen or overloaded "
+            "server then gives 503 instead of a hang. Migrations are not bounded by it."
+        ),
+        Meta(gt=0),
+    ] = 1.5
     pool_timeout_s: Annotated[
         float, _doc("Wait this long for a free pooled connection under load."), Meta(gt=0)
     ] = 10.0

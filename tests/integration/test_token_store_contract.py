@@ -93,8 +93,33 @@ async def test_check_reports_revocations_and_the_epoch_together(store: TokenStor
         True, epoch
     )
     assert await store.check(user_id=ann, token_id="t", session_id=uuid.uuid4()) == IdentityCheck(
-        False, epoch
+        False, epoch, session_known=False
     )
+
+
+async def test_a_session_the_store_never_saw_is_unknown_until_remembered(
+    store: TokenStore,
+) -> None:
+    ann, alive, gone = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    assert not (await store.check(user_id=ann, session_id=alive)).session_known
+    await store.remember_session(alive, revoked=False, ttl_s=60)
+    await store.remember_session(gone, revoked=True, ttl_s=60)
+    assert await store.check(user_id=ann, session_id=alive) == IdentityCheck(False, 0)
+    assert await store.check(user_id=ann, token_id="t", session_id=gone) == IdentityCheck(True, 0)
+    assert (await store.check(user_id=ann)).session_known  # no session asked about
+
+
+async def test_an_alive_record_never_hides_a_revocation(store: TokenStore) -> None:
+    ann, racing, later = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    # A database read that saw the session alive lands after the logout recorded it.
+    await store.revoke_sessions([racing], ttl_s=60)
+    await store.remember_session(racing, revoked=False, ttl_s=60)
+    assert (await store.check(user_id=ann, session_id=racing)).revoked
+    # A logout after the session was cached alive revokes it.
+    await store.remember_session(later, revoked=False, ttl_s=60)
+    await store.revoke_sessions([later], ttl_s=60)
+    assert (await store.check(user_id=ann, session_id=later)).revoked
+    assert await store.is_revoked(token_id="t", session_id=later)
 
 
 async def test_a_redis_store_that_cannot_reach_redis_fails_closed_on_check_and_bump() -> None:

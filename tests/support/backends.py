@@ -62,7 +62,8 @@ def require_servers() -> None:
     pytest.skip(f"{message}; start them to run the server-backed half of the suite")
 
 
-async def _migrate(url: str) -> None:
+async def migrate(url: str) -> None:
+    """Bring a database at ``url`` to the latest schema."""
     from adapters.persistence.database import create_engine
     from adapters.persistence.migrate import upgrade
 
@@ -77,7 +78,7 @@ def sqlite_backend(tmp: Path) -> Backend:
     tmp.mkdir(parents=True, exist_ok=True)
     env = {"PARLEY_DATA_DIR": str(tmp), "PARLEY_ENV": "test", **TEST_ENV}
     url = f"sqlite+aiosqlite:///{tmp / 'parley.db'}"
-    asyncio.run(_migrate(url))
+    asyncio.run(migrate(url))
     return Backend("sqlite", env)
 
 
@@ -130,7 +131,7 @@ def postgres_backend(tmp: Path) -> Backend:
         cleanup=[lambda: asyncio.run(drop()), drop_keys],
     )
     try:
-        asyncio.run(_migrate(url))
+        asyncio.run(migrate(url))
     except BaseException:
         for fn in backend.cleanup:
             fn()

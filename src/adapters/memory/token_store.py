@@ -17,6 +17,8 @@ _SWEEP_EVERY = 1024
 class MemoryTokenStore(TokenStore):
     """A dict of key -> monotonic deadline. Expired entries are swept now and then, so
     memory stays bounded by the number of tokens revoked within one access-token life.
+    Sessions the database said are alive are kept the same way (``alive:`` keys); a
+    process restart forgets everything, and the database is asked again.
 
     Identity epochs: a counter per user for changes made in this process, plus, when
     ``epoch_file`` is given (the embedded data directory), a random token rewritten on
@@ -41,6 +43,12 @@ class MemoryTokenStore(TokenStore):
         for session_id in session_ids:
             self._put(f"sid:{session_id}", ttl_s)
 
+    async def remember_session(self, session_id: UUID, *, revoked: bool, ttl_s: int) -> None:
+        if revoked:
+            self._put(f"sid:{session_id}", ttl_s)
+        elif self._until.get(f"sid:{session_id}", 0.0) <= time.monotonic():
+            self._put(f"alive:{session_id}", ttl_s)
+
     async def is_revoked(self, *, token_id: str, session_id: UUID | None) -> bool:
         now = time.monotonic()
         keys = [f"jti:{token_id}"] + ([f"sid:{session_id}"] if session_id else [])
@@ -50,10 +58,18 @@ class MemoryTokenStore(TokenStore):
         self, *, user_id: UUID, token_id: str | None = None, session_id: UUID | None = None
     ) -> IdentityCheck:
         now = time.monotonic()
-        revoked = (token_id is not None and self._until.get(f"jti:{token_id}", 0.0) > now) or (
-            session_id is not None and self._until.get(f"sid:{session_id}", 0.0) > now
+        token_revoked = token_id is not None and self._until.get(f"jti:{token_id}", 0.0) > now
+        session_revoked = session_id is not None and self._until.get(f"sid:{session_id}", 0.0) > now
+        known = (
+            session_id is None
+            or session_revoked
+            or self._until.get(f"alive:{session_id}", 0.0) > now
         )
-        return IdentityCheck(revoked=revoked, epoch=self._epoch(user_id))
+        return IdentityCheck(
+            revoked=token_revoked or session_revoked,
+            epoch=self._epoch(user_id),
+            session_known=known,
+        )
 
     async def bump_identity_epoch(self, user_id: UUID) -> None:
         self._epochs[user_id] = self._epochs.get(user_id, 0) + 1

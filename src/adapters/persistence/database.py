@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,11 +21,14 @@ def create_engine(
     *,
     pool_size: int = 10,
     max_overflow: int = 20,
-    connect_timeout_s: float = 2.0,
+    connect_timeout_s: float = 1.0,
+    command_timeout_s: float | None = 1.5,
     pool_timeout_s: float = 10.0,
     echo: bool = False,
 ) -> AsyncEngine:
-    """One engine per process. SQLite gets WAL and foreign keys; Postgres a bounded pool."""
+    """One engine per process. SQLite gets WAL and foreign keys; Postgres a bounded pool
+    and a bound on every statement (``command_timeout_s``; None: unbounded, for
+    migrations), so that a frozen server gives an error in bounded time, not a hang."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -34,8 +39,11 @@ def create_engine(
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
-    connect_args: dict[str, Any] = {"timeout": connect_timeout_s, "command_timeout": 30}
-    return create_async_engine(
+    connect_args: dict[str, Any] = {
+        "timeout": connect_timeout_s,
+        "command_timeout": command_timeout_s,
+    }
+    engine = create_async_engine(
         url,
         echo=echo,
         pool_size=pool_size,
@@ -46,6 +54,20 @@ def create_engine(
         pool_timeout=pool_timeout_s,
         connect_args=connect_args,
     )
+    event.listen(engine.sync_engine, "handle_error", _drop_timed_out_connection)
+    return engine
+
+
+def _drop_timed_out_connection(context: ExceptionContext) -> None:
+    """A statement that timed out leaves its connection in an unknown state, most likely
+    stuck on a frozen or unreachable server: abort it at once and take it out of the pool.
+    (Left alone, it would be closed gracefully, which waits on that same server.)"""
+    if not isinstance(context.original_exception, TimeoutError) or context.connection is None:
+        return
+    with suppress(Exception):
+        context.connection.connection.driver_connection.terminate()  # type: ignore[union-attr]
+    context.is_disconnect = True
+    context.invalidate_pool_on_disconnect = False  # one slow statement: just this connection
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -19,7 +19,13 @@ class DatabaseProbe(HealthProbe):
         started = time.perf_counter()
         try:
             async with self._engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+                try:
+                    await conn.execute(text("SELECT 1"))
+                except BaseException:
+                    # Never hand a connection stuck on a frozen server back to the pool
+                    # (its reset would wait a statement timeout again).
+                    await conn.invalidate()
+                    raise
         except Exception as exc:
             return ComponentHealth("down", _ms(started), f"unreachable ({type(exc).__name__})")
         return ComponentHealth("ok", _ms(started), self._engine.dialect.name)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from contextlib import suppress
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -16,7 +18,7 @@ from adapters.persistence.repositories.notifications import SqlNotificationRepos
 from adapters.persistence.repositories.search import SqlMessageVectorRepository
 from adapters.persistence.repositories.usage import SqlRouteStatsRepository, SqlUsageRepository
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from domain.errors import Conflict, Unavailable
+from domain.errors import Conflict, InvalidInput, Unavailable
 
 
 class DatabaseUnavailable(Unavailable):
@@ -59,12 +61,18 @@ class SqlUnitOfWork(UnitOfWork):
         session, self._session = self._session, None
         if session is None:
             return
-        with suppress(DBAPIError, OSError, PoolTimeout):
-            if session.in_transaction():
-                await session.rollback()
-        with suppress(DBAPIError, OSError, PoolTimeout):
-            await session.close()
         translated = translate_storage_error(exc)
+        if isinstance(translated, DatabaseUnavailable) or isinstance(exc, DatabaseUnavailable):
+            # The connection may be stuck on a frozen or dead server: a rollback would wait
+            # a whole statement timeout again, and even dropping it waits for a graceful
+            # close. The caller gets its error now; the connection is dropped meanwhile.
+            _in_background(session.invalidate())
+        else:
+            with suppress(DBAPIError, OSError, PoolTimeout, TimeoutError):
+                if session.in_transaction():
+                    await session.rollback()
+            with suppress(DBAPIError, OSError, PoolTimeout, TimeoutError):
+                await session.close()
         if translated is not None:
             raise translated from exc
 
@@ -81,17 +89,59 @@ class SqlUnitOfWork(UnitOfWork):
         await self.session.rollback()
 
 
+# SQLSTATEs that say "the server cannot serve you now", not "your statement is wrong":
+# connection exceptions (class 08), insufficient resources (class 53: too many
+# connections, out of memory or disk), operator intervention (57: shutting down, starting
+# up, crash recovery, statement timeout or cancel).
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
+# character_not_in_repertoire (a NUL in text) and untranslatable_character.
+_UNSTORABLE_TEXT_SQLSTATES = ("22021", "22P05")
+
+
+def _sqlstate(exc: BaseException) -> str:
+    """The SQLSTATE the driver reported, wherever in the exception chain it sits."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            break
+        state = getattr(seen, "sqlstate", None) or getattr(seen, "pgcode", None)
+        if isinstance(state, str) and state:
+            return state
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return ""
+
+
 def translate_storage_error(exc: BaseException | None) -> Exception | None:
     """Storage failures become domain errors; anything else is left alone."""
     if isinstance(exc, IntegrityError):
         return Conflict("the change conflicts with existing data")
+    if isinstance(exc, DBAPIError) and _sqlstate(exc) in _UNSTORABLE_TEXT_SQLSTATES:
+        # Last line of defence: the domain refuses NUL in the texts it knows about.
+        return InvalidInput("the text contains a character the database cannot store")
     if isinstance(exc, OperationalError | PoolTimeout | ConnectionError | TimeoutError):
         return DatabaseUnavailable("the database is not reachable; try again shortly")
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return DatabaseUnavailable("the database connection was lost; try again shortly")
+    if isinstance(exc, DBAPIError) and _sqlstate(exc).startswith(_UNAVAILABLE_SQLSTATE_CLASSES):
+        return DatabaseUnavailable("the database cannot serve requests now; try again shortly")
     if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
         return DatabaseUnavailable("the database is not reachable; try again shortly")
     return None
+
+
+_cleanups: set[asyncio.Task[None]] = set()
+
+
+def _in_background(cleanup: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.ensure_future(cleanup)
+    _cleanups.add(task)  # a reference until it ends, or it could be collected midway
+    task.add_done_callback(_cleanup_done)
+
+
+def _cleanup_done(task: asyncio.Task[None]) -> None:
+    _cleanups.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved on purpose: the request already reported the outage
 
 
 class SqlUnitOfWorkFactory(UnitOfWorkFactory):

@@ -13,6 +13,7 @@ from application.ports.ids import IdGenerator
 from application.ports.unit_of_work import UnitOfWork
 from domain.conversations import Conversation
 from domain.messages import MessageTooLong
+from domain.text import refuse_nul
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,7 @@ class CreateConversation:
 
 
 def check_system_prompt(system_prompt: str | None, policy: ChatPolicy) -> None:
+    refuse_nul(system_prompt, "system_prompt")
     if system_prompt is not None and len(system_prompt) > policy.max_message_chars:
         raise MessageTooLong(
             f"the system prompt is longer than {policy.max_message_chars} characters",

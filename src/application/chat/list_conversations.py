@@ -10,6 +10,7 @@ from application.ports.unit_of_work import UnitOfWork
 from domain.conversations import Conversation
 from domain.errors import InvalidInput
 from domain.pagination import Page, page_size
+from domain.text import refuse_nul
 
 MAX_QUERY_CHARS = 200
 TEXT_MATCH_LIMIT = 1000
@@ -37,6 +38,7 @@ class ListConversations:
         self._text_search = text_search
 
     async def __call__(self, query: ListConversationsQuery) -> Page[Conversation]:
+        refuse_nul(query.q, "q")
         text = (query.q or "").strip() or None
         if text is not None and len(text) > MAX_QUERY_CHARS:
             raise InvalidInput(f"q is longer than {MAX_QUERY_CHARS} characters")

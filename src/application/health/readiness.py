@@ -38,7 +38,7 @@ class CheckReadiness:
     """Business rules: a failing critical component means ``down``; any other failure
     means ``degraded``; a probe that does not answer within the timeout counts as down."""
 
-    def __init__(self, probes: list[HealthProbe], timeout_s: float = 2.0) -> None:
+    def __init__(self, probes: list[HealthProbe], timeout_s: float = 1.0) -> None:
         self._probes = probes
         self._timeout_s = timeout_s
 
@@ -55,12 +55,23 @@ class CheckReadiness:
 
     async def _run(self, probe: HealthProbe) -> ComponentHealth:
         started = time.perf_counter()
-        try:
-            return await asyncio.wait_for(probe.check(), self._timeout_s)
-        except TimeoutError:
+        task = asyncio.ensure_future(probe.check())
+        # Not wait_for: cancelling a probe stuck on a frozen dependency can itself take as
+        # long as that dependency's timeout; the answer must not wait for the cleanup.
+        await asyncio.wait({task}, timeout=self._timeout_s)
+        if not task.done():
+            task.add_done_callback(_discard_outcome)
+            task.cancel()
             return ComponentHealth("down", _ms(started), "timed out")
+        try:
+            return task.result()
         except Exception as exc:  # a probe must never break the health endpoint
             return ComponentHealth("down", _ms(started), type(exc).__name__)
+
+
+def _discard_outcome(task: asyncio.Future[ComponentHealth]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved: an abandoned probe's failure is already reported
 
 
 def _ms(started: float) -> float:

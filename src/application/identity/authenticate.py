@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from application.identity.auth_cache import AuthCache, KeyOwner, UserState
+from application.identity.config import IdentityConfig
 from application.identity.principal import Principal
 from application.ports.api_key_secrets import ApiKeySecrets
 from application.ports.token_issuer import TokenIssuer
@@ -25,6 +26,10 @@ class Authenticate:
       exp/nbf/iss/aud/typ claims, and neither it nor its session may be revoked;
     - the revocation store is asked on every request; if it cannot answer, the request
       fails with 503 TOKEN_STORE_UNAVAILABLE (fail closed, R8), never passes unchecked;
+    - the database is the record of sessions, the store only caches it: when the store
+      knows nothing of the token's session (it lost its data, or never saw the session),
+      the database says whether the session is still alive, and the answer is cached, so
+      a logout survives a revocation store that restarts empty;
     - the user's role, plan and active flag, and an API key's owner, are read from the
       database and cached per process under the user's identity epoch, which the same
       store round trip returns on every request; every use case that changes what
@@ -43,12 +48,14 @@ class Authenticate:
         store: TokenStore,
         secrets: ApiKeySecrets,
         cache: AuthCache,
+        config: IdentityConfig,
     ) -> None:
         self._uow_factory = uow_factory
         self._issuer = issuer
         self._store = store
         self._secrets = secrets
         self._cache = cache
+        self._config = config
 
     async def __call__(self, credential: str | None) -> Principal:
         if not credential:
@@ -64,7 +71,10 @@ class Authenticate:
         check = await self._store.check(
             user_id=claims.user_id, token_id=claims.token_id, session_id=claims.session_id
         )
-        if check.revoked:
+        revoked = check.revoked
+        if not revoked and not check.session_known:
+            revoked = await self._session_revoked(claims.session_id)
+        if revoked:
             raise TokenRevoked("this token has been revoked; sign in again")
         state = await self._user_state(claims.user_id, check.epoch)
         return Principal(
@@ -107,6 +117,17 @@ class Authenticate:
             self._cache.put_user(user.id, state, epoch)
         _refuse_inactive(state)
         return _key_principal(owner, state)
+
+    async def _session_revoked(self, session_id: UUID) -> bool:
+        async with self._uow_factory() as uow:
+            session = await uow.auth_sessions.get(session_id)
+        revoked = session is None or session.is_revoked
+        # Cached for as long as a revocation entry lives: one database read per session
+        # per access-token lifetime at most.
+        await self._store.remember_session(
+            session_id, revoked=revoked, ttl_s=self._config.revocation_ttl_s
+        )
+        return revoked
 
     async def _epoch(self, user_id: UUID) -> int | None:
         """The user's identity epoch, or None when the store cannot say (then nothing is

@@ -29,6 +29,10 @@ class RevocationPushingTokenStore(TokenStore):
     async def revoke_sessions(self, session_ids: list[UUID], ttl_s: int) -> None:
         await self._inner.revoke_sessions(session_ids, ttl_s)
 
+    async def remember_session(self, session_id: UUID, *, revoked: bool, ttl_s: int) -> None:
+        # Only a cache of what the database says: nothing changed, nothing to push.
+        await self._inner.remember_session(session_id, revoked=revoked, ttl_s=ttl_s)
+
     async def is_revoked(self, *, token_id: str, session_id: UUID | None) -> bool:
         return await self._inner.is_revoked(token_id=token_id, session_id=session_id)
 

@@ -2,6 +2,12 @@
 
 Entries expire on their own once the tokens they block would have expired anyway.
 
+The store is a cache of what the database records, never the only record: a session's
+state (revoked or alive) is kept here after the database was asked once, and a store
+that lost its data (a Redis restart or flush, eviction, an embedded process restart)
+answers "unknown" for the session, so the caller asks the database again instead of
+letting a logged-out token back in.
+
 It also keeps a per-user *identity epoch*: an opaque number that changes whenever
 something authentication depends on changes (role, plan, active flag, password, API
 keys). Authentication caches what it read from the database under the epoch it saw, and
@@ -32,6 +38,9 @@ class IdentityCheck:
 
     revoked: bool
     epoch: int
+    # False when a session was asked about and the store holds nothing on it (never
+    # recorded, expired or lost): the database must say whether it is still alive.
+    session_known: bool = True
 
 
 class TokenStore(Protocol):
@@ -42,6 +51,11 @@ class TokenStore(Protocol):
     async def revoke_sessions(self, session_ids: list[UUID], ttl_s: int) -> None: ...
 
     @abstractmethod
+    async def remember_session(self, session_id: UUID, *, revoked: bool, ttl_s: int) -> None:
+        """Cache what the database says of a session. An *alive* record never replaces a
+        revoked one (a revocation racing with the database read wins)."""
+
+    @abstractmethod
     async def is_revoked(self, *, token_id: str, session_id: UUID | None) -> bool:
         """True when the token or its session was revoked (one round trip)."""
 
@@ -50,7 +64,8 @@ class TokenStore(Protocol):
         self, *, user_id: UUID, token_id: str | None = None, session_id: UUID | None = None
     ) -> IdentityCheck:
         """In one round trip: whether the token or its session was revoked (False when
-        neither is given) and the user's current identity epoch (0 if never bumped)."""
+        neither is given), whether the store knows the session at all, and the user's
+        current identity epoch (0 if never bumped)."""
 
     @abstractmethod
     async def bump_identity_epoch(self, user_id: UUID) -> None:

@@ -15,11 +15,26 @@ commands.register(app)
 
 
 async def _migrate(container: AsyncContainer, settings: Settings) -> str | None:
+    from adapters.persistence.database import create_engine
     from adapters.persistence.migrate import current_revision, upgrade
 
-    engine = await container.get(AsyncEngine)
-    await upgrade(engine)
-    return await current_revision(engine)
+    if not settings.uses_postgres:
+        engine = await container.get(AsyncEngine)
+        await upgrade(engine)
+        return await current_revision(engine)
+    # Its own engine: a migration may run longer than the per-statement bound requests get.
+    engine = create_engine(
+        settings.database_url,
+        pool_size=1,
+        max_overflow=0,
+        connect_timeout_s=settings.database.connect_timeout_s,
+        command_timeout_s=None,
+    )
+    try:
+        await upgrade(engine)
+        return await current_revision(engine)
+    finally:
+        await engine.dispose()
 
 
 @app.command()

@@ -14,10 +14,13 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Redirect
+from litestar.routes import HTTPRoute
 
 from entrypoints.http import routes
 from entrypoints.http.auth import PUBLIC, HttpAuthProvider, require_principal
+from entrypoints.http.json_body import ParleyRequest
 from entrypoints.http.middleware import RequestContextMiddleware, TrustedProxies
+from entrypoints.http.openapi_contract import document_errors
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.rate_limit_guard import enforce_rate_limits
 from entrypoints.http.request_metrics import RequestMetricsMiddleware
@@ -64,6 +67,7 @@ def create_app(
         cors_config=_cors(settings),
         openapi_config=_openapi(settings),
         request_max_body_size=settings.http.max_body_bytes,
+        request_class=ParleyRequest,
         lifespan=[lifespan],
         debug=False,
         # Our problem handlers log failures once, via structlog, without local variables
@@ -71,6 +75,7 @@ def create_app(
         logging_config=None,
     )
     setup_dishka(container, app)
+    _answer_options_for_merged_routes(app)
     # Outermost, so 404/405 from the router and CORS preflights get request ids too.
     app.asgi_handler = RequestContextMiddleware(
         RequestMetricsMiddleware(app.asgi_handler, container),
@@ -78,6 +83,22 @@ def create_app(
         hsts=settings.is_production,
     )
     return app
+
+
+def _answer_options_for_merged_routes(app: Litestar) -> None:
+    """Litestar builds a path's automatic OPTIONS handler for the first route object of
+    that path, and keeps listing only that route's methods in ``Allow`` after the handlers
+    of the path (GET list, POST create, ...) are merged into one route. Point each OPTIONS
+    handler at the merged route, so ``Allow`` names every method the path serves."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if handler.handler_name != "options_handler":
+                continue
+            for cell in getattr(handler.fn, "__closure__", None) or ():
+                if isinstance(cell.cell_contents, HTTPRoute):
+                    cell.cell_contents = route
 
 
 def _cors(settings: Settings) -> CORSConfig | None:
@@ -107,7 +128,8 @@ def _openapi(settings: Settings) -> OpenAPIConfig | None:
         version="0.1.0",
         description=(
             "Self-hostable AI chat backend. Errors are RFC 9457 problem+json with a stable "
-            "`code`, `request_id` and `timestamp`.\n\n"
+            "`code`, `request_id` and `timestamp`. Text may not contain U+0000 (NUL): any "
+            "field with it is refused with 400 `VALIDATION_ERROR`.\n\n"
             "**WebSocket** `GET /api/v1/ws` (not expressible as an OpenAPI path): authenticate "
             "with `?token=<JWT or API key>` or a first `{type: auth, token}` frame (failure: "
             "close 4401). Client frames: `chat {request_id, conversation_id?, content, model?, "
@@ -123,7 +145,11 @@ def _openapi(settings: Settings) -> OpenAPIConfig | None:
         ),
         path="/schema",
         openapi_router=Router(
-            path="/schema", route_handlers=[], opt=PUBLIC, include_in_schema=False
+            path="/schema",
+            route_handlers=[],
+            opt=PUBLIC,
+            include_in_schema=False,
+            before_request=document_errors,
         ),
         render_plugins=[SwaggerRenderPlugin(path="/swagger")],
         components=Components(

@@ -8,6 +8,10 @@ from uuid import UUID
 
 from domain.errors import InvalidInput
 
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{22}$"
+"""What every cursor of this kind looks like (a UUID in unpadded base64url): documented,
+so a client or a schema-driven test knows which strings can be cursors at all."""
+
 
 def encode_cursor(after: UUID) -> str:
     return base64.urlsafe_b64encode(after.bytes).decode().rstrip("=")

@@ -24,6 +24,14 @@ OPENAI_ERROR_RESPONSES = {
 }
 
 
+COMPLETION_CHUNK = Schema(
+    type=OpenAPIType.OBJECT,
+    description="One event: `data` is a `chat.completion.chunk` JSON object, the last one `[DONE]`",
+    required=["data"],
+    properties={"data": Schema(type=OpenAPIType.STRING)},
+)
+
+
 @dataclass
 class CompletionOperation(Operation):
     """Documents the streamed variant of the 200 response next to the JSON one."""
@@ -31,9 +39,4 @@ class CompletionOperation(Operation):
     def __post_init__(self) -> None:
         ok = (self.responses or {}).get("200")
         if isinstance(ok, OpenAPIResponse) and ok.content is not None:
-            ok.content["text/event-stream"] = OpenAPIMediaType(
-                schema=Schema(
-                    type=OpenAPIType.STRING,
-                    description="`data: <ChatCompletionChunk JSON>` events, then `data: [DONE]`",
-                )
-            )
+            ok.content["text/event-stream"] = OpenAPIMediaType(schema=COMPLETION_CHUNK)

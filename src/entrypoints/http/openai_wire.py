@@ -28,13 +28,17 @@ FORWARDABLE = (
 """Optional parameters passed upstream only when the model's ``allowed_params`` lists them."""
 
 
+MAX_TOKENS = 1_000_000
+"""Bounds the wire value (the server caps max_tokens far lower anyway)."""
+
+
 class ContentPart(Struct):
-    type: str
-    text: str | None = None
+    type: Literal["text"]  # the only kind of part the gateway accepts
+    text: str
 
 
 class MessageIn(Struct):
-    role: str
+    role: Literal["system", "developer", "user", "assistant"]
     content: str | list[ContentPart] | None = None
     name: str | None = None
 
@@ -47,20 +51,20 @@ class ChatCompletionRequest(Struct, kw_only=True):
     """POST /v1/chat/completions body (unknown fields are ignored, like OpenAI's SDKs send)."""
 
     model: str
-    messages: list[MessageIn]
-    max_tokens: Annotated[int, Meta(ge=1)] | None = None
-    max_completion_tokens: Annotated[int, Meta(ge=1)] | None = None
+    messages: Annotated[list[MessageIn], msgspec.Meta(min_length=1)]
+    max_tokens: Annotated[int, Meta(ge=1, le=MAX_TOKENS)] | None = None
+    max_completion_tokens: Annotated[int, Meta(ge=1, le=MAX_TOKENS)] | None = None
     temperature: Annotated[float, Meta(ge=0, le=2)] | None = None
-    n: Annotated[int, Meta(ge=1)] | None = None
+    n: Literal[1] | None = None  # one choice per request
     stream: bool | None = False
     stream_options: StreamOptions | None = None
     top_p: Annotated[float, Meta(ge=0, le=1)] | None = None
     stop: str | list[str] | None = None
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
-    seed: int | None = None
+    seed: Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)] | None = None
     logprobs: bool | None = None
-    top_logprobs: int | None = None
+    top_logprobs: Annotated[int, Meta(ge=0, le=20)] | None = None
     logit_bias: dict[str, float] | None = None
     tools: list[dict[str, Any]] | None = None
     tool_choice: str | dict[str, Any] | None = None

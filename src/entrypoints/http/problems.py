@@ -9,7 +9,9 @@ from typing import Any
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from sqlalchemy.exc import SQLAlchemyError
 
+from adapters.persistence.uow import translate_storage_error
 from domain.errors import (
     Conflict,
     DomainError,
@@ -123,7 +125,10 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
     headers = rate_limit_headers(exc) if isinstance(exc, TooManyRequests) else None
     if isinstance(exc, Unavailable):
         headers = {"Retry-After": "2"}
-        log.warning("dependency_unavailable", code=exc.code, path=request.url.path)
+        # One line per refusal, with what failed underneath (a pool that stayed full, a
+        # timeout, a refused connection), so refusals under load are visible.
+        cause = type(exc.__cause__).__name__ if exc.__cause__ is not None else None
+        log.warning("dependency_unavailable", code=exc.code, path=request.url.path, cause=cause)
     body = problem_body(
         status,
         exc.code,
@@ -176,6 +181,11 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # A storage failure that escaped a unit of work (a driver error raised outside one) is
+    # still an outage or a conflict, never a 500.
+    translated = translate_storage_error(exc) if isinstance(exc, SQLAlchemyError) else None
+    if isinstance(translated, DomainError):
+        return handle_domain_error(request, translated)
     log.exception("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
     body = problem_body(
         500,

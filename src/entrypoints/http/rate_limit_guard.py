@@ -5,7 +5,9 @@ credentials is limited per client IP (which the request-context middleware resol
 believing X-Forwarded-For only from trusted proxies). Groups: ``chat`` (sending a
 message, on any transport: per user), ``login`` (per IP) and ``default`` (per API key,
 else per user, else per IP). Health, metrics and docs are never limited: load
-balancers and scrapers poll them.
+balancers and scrapers poll them. WebSocket handshakes count themselves (see
+``websocket.handshake``): only the socket knows its credential, which may come in the
+query string or in the first frame.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.handlers.base import BaseRouteHandler
 
 from application.identity.principal import Principal
@@ -43,7 +46,7 @@ async def enforce_rate_limits(
 ) -> None:
     scope = connection.scope
     path = scope.get("path", "")
-    if path.startswith(EXEMPT_PREFIXES):
+    if path.startswith(EXEMPT_PREFIXES) or scope["type"] == ScopeType.WEBSOCKET:
         return
     container = connection.state.dishka_container
     limits: RateLimits = await container.get(RateLimits)
@@ -61,13 +64,14 @@ async def enforce_rate_limits(
             # Count the failed attempt against the address, then refuse as before.
             await limits.check(group, f"ip:{client_ip}")
             raise
-        subject = _subject(group, principal)
+        subject = subject_for(group, principal)
     decision = await limits.check(group, subject)
     if decision is not None:
         scope.setdefault("state", {})[RATE_LIMIT_STATE] = decision
 
 
-def _subject(group: RouteGroup, principal: Principal) -> str:
+def subject_for(group: RouteGroup, principal: Principal) -> str:
+    """Who a limit counts: the API key for ordinary requests made with one, else the user."""
     if group == "default" and principal.api_key_id is not None:
         return f"key:{principal.api_key_id}"
     return f"user:{principal.user_id}"

@@ -68,7 +68,14 @@ async def sse_frames(
             except StopAsyncIteration:
                 return
             except DomainError as exc:
+                # The stream breaks here (its log is unreachable or expired): the client
+                # gets an error event; operators get one line, for each broken stream.
+                log.warning("sse_stream_broken", code=exc.code, cause=_cause(exc))
                 yield error_frame(exc)
+                return
+            except Exception as exc:
+                log.error("sse_stream_failed", error_type=type(exc).__name__, exc_info=exc)
+                yield frame("error", _problem(500, "INTERNAL_ERROR", "the stream failed", None))
                 return
             yield event_frame(event)
             if event.is_terminal:
@@ -104,6 +111,10 @@ def _problem_from_event(data: dict[str, Any]) -> dict[str, Any]:
     if "message" in data:
         body["message"] = data["message"]
     return body
+
+
+def _cause(exc: BaseException) -> str | None:
+    return type(exc.__cause__).__name__ if exc.__cause__ is not None else None
 
 
 def _problem(status: int, code: str, detail: str, title: str | None) -> dict[str, Any]:

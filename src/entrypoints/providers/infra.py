@@ -36,6 +36,7 @@ class InfraProvider(Provider):
             pool_size=settings.database.pool_size,
             max_overflow=settings.database.max_overflow,
             connect_timeout_s=settings.database.connect_timeout_s,
+            command_timeout_s=settings.database.command_timeout_s,
             pool_timeout_s=settings.database.pool_timeout_s,
             echo=settings.database.echo,
         )

@@ -43,7 +43,9 @@ class WebSocketProvider(Provider):
         frames = (
             FallbackRateLimiter(limiter, MemoryRateLimiter()) if settings.redis.url else limiter
         )
-        return SocketServices.build(settings, authenticate, frames, chat_limit, registry)
+        return SocketServices.build(
+            settings, authenticate, frames, chat_limit, registry, rate_limits
+        )
 
 
 def providers(settings: Settings) -> list[Provider]:

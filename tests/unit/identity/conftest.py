@@ -43,7 +43,12 @@ class World:
 
     def authenticate(self) -> Authenticate:
         return Authenticate(
-            SameUnitOfWork(self.uow), self.issuer, self.store, self.secrets, self.auth_cache
+            SameUnitOfWork(self.uow),
+            self.issuer,
+            self.store,
+            self.secrets,
+            self.auth_cache,
+            CONFIG,
         )
 
     async def register(self, email: str, password: str = "correct horse battery") -> TokenPair:

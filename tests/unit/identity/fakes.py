@@ -103,8 +103,16 @@ class FakeTokenStore(TokenStore):
     def __init__(self) -> None:
         self.tokens: set[str] = set()
         self.sessions: set[UUID] = set()
+        self.alive: set[UUID] = set()
         self.epochs: dict[UUID, int] = {}
         self.down = False
+
+    def forget_everything(self) -> None:
+        """What a Redis restart without persistence does."""
+        self.tokens.clear()
+        self.sessions.clear()
+        self.alive.clear()
+        self.epochs.clear()
 
     def _check(self) -> None:
         if self.down:
@@ -118,6 +126,13 @@ class FakeTokenStore(TokenStore):
         self._check()
         self.sessions.update(session_ids)
 
+    async def remember_session(self, session_id: UUID, *, revoked: bool, ttl_s: int) -> None:
+        self._check()
+        if revoked:
+            self.sessions.add(session_id)
+        elif session_id not in self.sessions:
+            self.alive.add(session_id)
+
     async def is_revoked(self, *, token_id: str, session_id: UUID | None) -> bool:
         self._check()
         return token_id in self.tokens or session_id in self.sessions
@@ -127,7 +142,10 @@ class FakeTokenStore(TokenStore):
     ) -> IdentityCheck:
         self._check()
         revoked = token_id in self.tokens or session_id in self.sessions
-        return IdentityCheck(revoked=revoked, epoch=self.epochs.get(user_id, 0))
+        known = session_id is None or session_id in self.sessions or session_id in self.alive
+        return IdentityCheck(
+            revoked=revoked, epoch=self.epochs.get(user_id, 0), session_known=known
+        )
 
     async def bump_identity_epoch(self, user_id: UUID) -> None:
         self._check()

@@ -105,6 +105,17 @@ async def test_logout_kills_the_access_token_and_its_session_at_once(world: Worl
         await refresh_use_case(world)(RefreshCommand(pair.refresh_token))
 
 
+async def test_a_logout_survives_a_revocation_store_that_lost_its_data(world: World) -> None:
+    gone = await world.register("ann@x.org")
+    kept = await world.register("bob@x.org")
+    await logout_use_case(world)(LogoutCommand(await world.principal(gone)))
+    world.store.forget_everything()
+    with pytest.raises(TokenRevoked):
+        await world.principal(gone)  # the database still records the logout
+    assert (await world.principal(kept)).user_id == kept.user.id
+    assert kept.session_id in world.store.alive  # the answer is cached for the next call
+
+
 async def test_logout_ends_another_own_session_given_its_refresh_token(world: World) -> None:
     phone = await world.register("ann@x.org")
     laptop_session = world.tokens.new_session(phone.user)

@@ -51,6 +51,19 @@ def test_invalid_json_is_reported_as_invalid_json() -> None:
     assert decoded.error is not None and decoded.error.code == "INVALID_JSON"
 
 
+def test_a_frame_nested_deeper_than_the_decoder_allows_is_invalid_json() -> None:
+    deep = '{"type": "chat", "request_id": "r9", "content": ' + "[" * 50_000 + "]" * 50_000 + "}"
+    decoded = decode_frame(deep)
+    assert decoded.error is not None and decoded.error.code == "INVALID_JSON"
+
+
+def test_a_chat_frame_with_a_nul_character_is_refused_with_its_request_id() -> None:
+    decoded = decode_frame(_json(type="chat", request_id="r2", content="a\x00b"))
+    assert decoded.frame is None
+    assert decoded.error is not None and decoded.error.code == "VALIDATION_ERROR"
+    assert decoded.request_id == "r2"
+
+
 def test_a_frame_that_is_not_an_object_is_an_invalid_frame() -> None:
     decoded = decode_frame("[1, 2]")
     assert decoded.error is not None and decoded.error.code == "INVALID_FRAME"

@@ -15,7 +15,7 @@ from application.admin.platform_stats import GetPlatformStats
 from application.admin.update_user import UpdateUser, UpdateUserCommand
 from application.identity.list_users import ListUsers, ListUsersQuery
 from application.identity.principal import Principal
-from entrypoints.http.cursors import decode_cursor, encode_cursor
+from entrypoints.http.cursors import CURSOR_PATTERN, decode_cursor, encode_cursor
 from entrypoints.http.routes.admin_dto import AdminUserList, AdminUserOut, ApiUsageOut, StatsOut
 from entrypoints.http.routes.usage_dto import problems
 
@@ -38,7 +38,10 @@ async def list_users(
     principal: FromDishka[Principal],
     use_case: FromDishka[ListUsers],
     limit: Annotated[int, Parameter(ge=1, le=100, description="Page size (max 100).")] = 20,
-    cursor: Annotated[str | None, Parameter(description="next_cursor of the previous page")] = None,
+    cursor: Annotated[
+        str | None,
+        Parameter(pattern=CURSOR_PATTERN, description="next_cursor of the previous page"),
+    ] = None,
 ) -> AdminUserList:
     page = await use_case(ListUsersQuery(limit, decode_cursor(cursor), principal))
     return AdminUserList(

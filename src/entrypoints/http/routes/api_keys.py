@@ -16,13 +16,21 @@ from application.identity.delete_api_key import DeleteApiKey, DeleteApiKeyComman
 from application.identity.list_api_keys import ListApiKeys, ListApiKeysQuery
 from application.identity.principal import Principal
 from domain.api_keys import ApiKey
-from entrypoints.http.cursors import decode_cursor, encode_cursor
+from entrypoints.http.cursors import CURSOR_PATTERN, decode_cursor, encode_cursor
 
 
 class CreateApiKeyBody(msgspec.Struct):
     """Unknown fields (owner, user_id, id, ...) are ignored: a key is always the caller's."""
 
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    name: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1,
+            max_length=100,
+            pattern=r"^[^\x00-\x1F]*[^\x00-\x1F\s][^\x00-\x1F]*$",
+            description="Not blank; no control characters.",
+        ),
+    ]
 
 
 class ApiKeyOut(msgspec.Struct):
@@ -70,7 +78,8 @@ async def list_api_keys(
     use_case: FromDishka[ListApiKeys],
     limit: Annotated[int, QueryParameter(ge=1, description="Page size; capped at 100.")] = 20,
     cursor: Annotated[
-        str | None, QueryParameter(description="next_cursor of the previous page")
+        str | None,
+        QueryParameter(pattern=CURSOR_PATTERN, description="next_cursor of the previous page"),
     ] = None,
 ) -> ApiKeyList:
     page = await use_case(ListApiKeysQuery(principal, limit, decode_cursor(cursor)))

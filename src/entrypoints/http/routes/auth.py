@@ -26,6 +26,10 @@ from entrypoints.http.routes.identity_dto import TokenPairOut, UserOut
 Secret = Annotated[str, msgspec.Meta(max_length=1024)]
 Email = Annotated[str, msgspec.Meta(max_length=320)]
 JwtText = Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+DisplayName = Annotated[
+    str,
+    msgspec.Meta(max_length=100, pattern=r"^[^\x00-\x1F]*$", description="No control characters."),
+]
 
 
 class RegisterBody(msgspec.Struct):
@@ -33,7 +37,7 @@ class RegisterBody(msgspec.Struct):
 
     email: Email
     password: Secret
-    display_name: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    display_name: DisplayName | None = None
 
 
 class LoginBody(msgspec.Struct):
@@ -52,7 +56,7 @@ class LogoutBody(msgspec.Struct):
 class UpdateMeBody(msgspec.Struct):
     """Only ``display_name``; role, plan and email in the body have no effect (R2)."""
 
-    display_name: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    display_name: DisplayName | None = None
 
 
 class ChangePasswordBody(msgspec.Struct):

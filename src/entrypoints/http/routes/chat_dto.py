@@ -11,6 +11,9 @@ from msgspec import UNSET, UnsetType
 from application.chat.views import ConversationView, MessageView
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+# Blank ones are refused by the domain with its own codes (INVALID_TITLE, MESSAGE_EMPTY);
+# the OpenAPI document states it (openapi_contract).
+Content = Annotated[str, msgspec.Meta(min_length=1)]
 ModelId = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 SourceNames = Annotated[
     list[Annotated[str, msgspec.Meta(min_length=1, max_length=64)]], msgspec.Meta(max_length=8)
@@ -39,10 +42,10 @@ class UpdateConversationBody(msgspec.Struct):
 
 
 class SendMessageBody(msgspec.Struct):
-    content: str
+    content: Content
     model: ModelId | None = None
     temperature: Annotated[float, msgspec.Meta(ge=0, le=2)] | None = None
-    max_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    max_tokens: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] | None = None
     stream: bool = False
 
 

@@ -98,12 +98,16 @@ async def generation_events(
     principal: FromDishka[Principal],
     resume: FromDishka[ResumeGeneration],
     settings: FromDishka[Settings],
+    # Plain strings, empty when absent: a header cannot be null, and documenting one as
+    # "string or null" invites clients (and schema-driven tests) to send the text "null".
+    # (A malformed id is INVALID_EVENT_ID from the log; its format is documented by
+    # openapi_contract.)
     after: Annotated[
-        str | None, QueryParameter(max_length=20, description="Last event id already received")
-    ] = None,
+        str, QueryParameter(max_length=20, description="Last event id already received")
+    ] = "",
     last_event_id: Annotated[
-        str | None, HeaderParameter(name="Last-Event-ID", max_length=20, required=False)
-    ] = None,
+        str, HeaderParameter(name="Last-Event-ID", max_length=20, required=False)
+    ] = "",
 ) -> Stream:
     query = ResumeGenerationQuery(
         principal.user_id, conversation_id, generation_id, after or last_event_id

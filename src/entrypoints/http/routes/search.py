@@ -39,7 +39,13 @@ class SimilarPromptResults(msgspec.Struct):
 
 
 Query = Annotated[
-    str, QueryParameter(min_length=1, max_length=MAX_QUERY_CHARS, description="What to look for.")
+    str,
+    QueryParameter(
+        min_length=1,
+        max_length=MAX_QUERY_CHARS,
+        pattern=r"\S",
+        description="What to look for (not blank).",
+    ),
 ]
 
 

@@ -15,6 +15,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from domain.errors import DomainError, InvalidInput
+from domain.text import NUL, ContainsNul
 
 RequestId = Annotated[str, Meta(min_length=1, max_length=128)] | int
 Token = Annotated[str, Meta(min_length=1, max_length=4096)]
@@ -100,6 +101,8 @@ def decode_frame(raw: str | bytes) -> Decoded:
         return Decoded(None, InvalidFrame("a frame is a JSON object with a `type` field"))
     except msgspec.DecodeError:
         return Decoded(None, InvalidJson("the frame is not valid JSON"))
+    except RecursionError:  # nested deeper than the decoder's limit: malformed, not a crash
+        return Decoded(None, InvalidJson("the frame is nested too deeply"))
     request_id = _echoable(envelope.request_id)
     kind = envelope.type
     if kind is None:
@@ -109,9 +112,14 @@ def decode_frame(raw: str | bytes) -> Decoded:
         detail = f"unknown frame type; expected one of {', '.join(KNOWN_TYPES)}"
         return Decoded(None, UnknownType(detail), request_id)
     try:
-        return Decoded(decoder.decode(raw), None, request_id)
+        frame = decoder.decode(raw)
     except msgspec.ValidationError as exc:
         return Decoded(None, _validation_error(exc), request_id)
+    except RecursionError:
+        return Decoded(None, InvalidJson("the frame is nested too deeply"), request_id)
+    if isinstance(frame, ChatFrame) and NUL in frame.content:
+        return Decoded(None, ContainsNul("content must not contain U+0000"), request_id)
+    return Decoded(frame, None, request_id)
 
 
 def _echoable(value: Any) -> str | int | None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from application.identity.authenticate import Authenticate
 from application.ports.rate_limiter import RateLimit, RateLimiter
-from application.usage.rate_limits import ChatRateLimit
+from application.usage.rate_limits import ChatRateLimit, RateLimits
 from entrypoints.http.websocket.origin import OriginPolicy
 from entrypoints.http.websocket.registry import SocketRegistry
 from entrypoints.settings import Settings, WebSocketSettings
@@ -18,6 +18,8 @@ class SocketServices:
     limiter: RateLimiter
     chat_limit: ChatRateLimit
     """Chat sends per user, counted with REST, SSE and /v1 in one window."""
+    handshakes: RateLimits
+    """The ``default`` request limit, which each handshake counts against (per caller)."""
     registry: SocketRegistry
     origins: OriginPolicy
     limits: WebSocketSettings
@@ -32,11 +34,13 @@ class SocketServices:
         limiter: RateLimiter,
         chat_limit: ChatRateLimit,
         registry: SocketRegistry,
+        handshakes: RateLimits,
     ) -> SocketServices:
         return cls(
             authenticate=authenticate,
             limiter=limiter,
             chat_limit=chat_limit,
+            handshakes=handshakes,
             registry=registry,
             origins=OriginPolicy(settings.http.cors_origins),
             limits=settings.ws,

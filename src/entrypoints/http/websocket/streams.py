@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import structlog
 from dishka import AsyncContainer
 
 from application.chat.cancel_generation import CancelGeneration
@@ -25,6 +26,8 @@ from entrypoints.http.websocket.connection import ChatSocket
 from entrypoints.http.websocket.frames import ChatFrame, ResumeFrame
 from entrypoints.http.websocket.replies import RequestKey, ack_frame, error_frame, event_frame
 from entrypoints.http.websocket.tasks import shielded
+
+log = structlog.get_logger("parley.ws")
 
 
 class DuplicateRequest(Conflict):
@@ -147,6 +150,7 @@ class SocketStreams:
                         if not await self._socket.send(event_frame(event, stream.key, generation)):
                             return
         except DomainError as exc:
+            log.warning("ws_stream_broken", code=exc.code, generation_id=generation)
             await self._socket.send(error_frame(exc, stream.key))
 
     async def _cancel_generation(self, stream: _Stream) -> None:
