@@ -53,7 +53,8 @@ async def test_a_first_message_starts_a_conversation_and_renders_markdown(
 ) -> None:
     page = watched.page
     await register(watched)
-    assert await page.text_content("#transport") == "WebSocket"
+    # The chat shows before the socket's handshake ends: wait for it, do not sample it.
+    await expect(page.locator("#transport")).to_have_text("WebSocket", timeout=TIMEOUT_MS)
     await send(watched, "**bold** and `inline` then\n\n```\nfn main() {}\n```\n\n- one\n- two")
     await wait_for_status(watched, "complete")
     reply = last_reply(watched)
@@ -127,7 +128,7 @@ async def test_a_reply_still_streaming_resumes_after_a_reload(
 async def test_the_sse_fallback_streams_and_search_finds_history(watched: Watched) -> None:
     page = watched.page
     await register(watched, "?transport=sse")
-    assert await page.text_content("#transport") == "SSE"
+    await expect(page.locator("#transport")).to_have_text("SSE", timeout=TIMEOUT_MS)
     await send(watched, "a distinctive pelican sentence")
     await wait_for_status(watched, "complete")
     await page.click("#new-conversation")

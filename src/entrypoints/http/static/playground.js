@@ -17,6 +17,7 @@
     conversationId: null,
     streaming: null, // {conversationId, generationId, requestId, lastEventId, reply, text, done}
     ws: null, // an open, authenticated WebSocket, or null (then SSE is used)
+    connecting: null, // a WebSocket whose handshake has not finished yet
     wsPending: new Map(), // request_id -> stream record
     forceSse: params.get("transport") === "sse",
   };
@@ -258,8 +259,11 @@
 
   function closeSocket() {
     const ws = state.ws;
+    const pending = state.connecting;
     state.ws = null;
+    state.connecting = null;
     if (ws) ws.close(1000);
+    if (pending) pending.close(1000);
     setTransport();
   }
 
@@ -277,8 +281,14 @@
         resolve(false);
         return;
       }
+      state.connecting = ws;  // the newest attempt wins; an older one is closed when ready
       let opened = false;
-      const timer = setTimeout(() => { if (!opened) { ws.close(); resolve(false); } }, 3000);
+      // A slow handshake (a busy server) must not pin the page to SSE: after a few seconds
+      // the page carries on over SSE, and switches to the socket if it still becomes ready.
+      // Only a socket that never does (a proxy swallowing the upgrade) is given up on.
+      const fallback = setTimeout(() => { setTransport(); resolve(false); }, 3000);
+      const giveUp = setTimeout(() => { if (!opened) ws.close(); }, 30000);
+      const clearTimers = () => { clearTimeout(fallback); clearTimeout(giveUp); };
       // The token goes in the first frame, not the URL, so it stays out of access logs.
       ws.addEventListener("open", () => ws.send(JSON.stringify({ type: "auth", token: state.access })));
       ws.addEventListener("message", (event) => {
@@ -290,7 +300,13 @@
         }
         if (frame.type === "ready" && !opened) {
           opened = true;
-          clearTimeout(timer);
+          clearTimers();
+          if (state.connecting !== ws) {
+            ws.close(1000);  // signed out or superseded while the handshake was slow
+            resolve(false);
+            return;
+          }
+          state.connecting = null;
           state.ws = ws;
           setTransport();
           resolve(true);
@@ -299,15 +315,20 @@
         onFrame(frame);
       });
       ws.addEventListener("close", (event) => {
-        clearTimeout(timer);
+        clearTimers();
+        if (state.connecting === ws) state.connecting = null;
         if (!opened) resolve(false);
-        if (state.ws === ws) state.ws = null;
+        const wasActive = state.ws === ws;
+        if (wasActive) state.ws = null;
         setTransport();
         // Streams that were on this socket carry on server-side: pick them up over SSE.
-        for (const stream of state.wsPending.values()) {
-          if (!stream.done) resumeOverSse(stream);
+        // (Only the active socket carries streams; a handshake that never finished has none.)
+        if (wasActive) {
+          for (const stream of state.wsPending.values()) {
+            if (!stream.done) resumeOverSse(stream);
+          }
+          state.wsPending.clear();
         }
-        state.wsPending.clear();
         if (event.code === 4401 && state.refresh) {
           tryRefresh().then((ok) => ok && connectSocket());
         }
