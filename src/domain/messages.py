@@ -84,6 +84,8 @@ class Message:
     error_code: str | None = None
     generation_id: UUID | None = None
     position: int = 0
+    reasoning: str | None = None
+    """The model's visible reasoning, kept apart from the answer (imported replies)."""
 
     @property
     def is_finished(self) -> bool:

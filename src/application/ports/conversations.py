@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.conversations import Conversation
+from domain.conversations import Conversation, SourceRef
 from domain.messages import Message
 from domain.pagination import Page
 
@@ -57,6 +57,20 @@ class ConversationRepository(Protocol):
     async def delete(self, conversation_id: UUID, owner_id: UUID) -> bool:
         """Delete it and all its messages; False if there was nothing of this owner's."""
 
+    @abstractmethod
+    async def with_source(self, owner_id: UUID, source: SourceRef) -> UUID | None:
+        """The owner's conversation imported from ``source``, if any (at most one exists)."""
+
+    @abstractmethod
+    async def set_archived(
+        self, owner_id: UUID, ids: Collection[UUID], archived: bool
+    ) -> set[UUID]:
+        """(Un)archive those of ``ids`` that are the owner's; the ids that were."""
+
+    @abstractmethod
+    async def delete_many(self, owner_id: UUID, ids: Collection[UUID]) -> set[UUID]:
+        """Delete those of ``ids`` that are the owner's, with their messages; the ids that were."""
+
 
 class MessageRepository(Protocol):
     """Messages of a conversation, ordered by their position in it."""
@@ -64,6 +78,10 @@ class MessageRepository(Protocol):
     @abstractmethod
     async def add(self, message: Message, *, lease_until: datetime | None = None) -> None:
         """``lease_until``: a ``streaming`` reply is presumed orphaned once its lease lapses."""
+
+    @abstractmethod
+    async def add_many(self, messages: Collection[Message]) -> None:
+        """Finished messages in bulk (imports): one statement, no leases."""
 
     @abstractmethod
     async def get(self, message_id: UUID) -> Message | None: ...

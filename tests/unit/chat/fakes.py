@@ -19,7 +19,7 @@ from application.ports.llm import ChatMessage, Chunk, Usage
 from application.ports.message_hooks import MessageHooks
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.catalog import ModelCatalog, ModelSpec
-from domain.conversations import Conversation
+from domain.conversations import Conversation, SourceRef
 from domain.errors import DomainError
 from domain.messages import Message, MessageStatus
 from domain.pagination import Page
@@ -90,6 +90,27 @@ class FakeConversations(ConversationRepository):
             del self.s.messages[mid]
         return True
 
+    async def with_source(self, owner_id: UUID, source: SourceRef) -> UUID | None:
+        for c in self.s.conversations.values():
+            if c.owner_id == owner_id and c.source == source:
+                return c.id
+        return None
+
+    async def set_archived(
+        self, owner_id: UUID, ids: Collection[UUID], archived: bool
+    ) -> set[UUID]:
+        done = set()
+        for cid in ids:
+            found = await self.get(cid, owner_id)
+            if found is not None:
+                found.archived = archived
+                await self.save(found)
+                done.add(cid)
+        return done
+
+    async def delete_many(self, owner_id: UUID, ids: Collection[UUID]) -> set[UUID]:
+        return {cid for cid in ids if await self.delete(cid, owner_id)}
+
 
 class FakeMessages(MessageRepository):
     def __init__(self, storage: Storage) -> None:
@@ -98,6 +119,10 @@ class FakeMessages(MessageRepository):
     async def add(self, message: Message, *, lease_until: datetime | None = None) -> None:
         self.s.messages[message.id] = dataclasses.replace(message)
         self.s.leases[message.id] = lease_until
+
+    async def add_many(self, messages: Collection[Message]) -> None:
+        for message in messages:
+            await self.add(message)
 
     async def get(self, message_id: UUID) -> Message | None:
         found = self.s.messages.get(message_id)

@@ -8,14 +8,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.models.chat import ConversationRow, MessageRow
 from adapters.persistence.repositories.cursors import decode_cursor, encode_cursor
 from application.ports.conversations import ConversationRepository, MessageRepository
-from domain.conversations import Conversation, ConversationNotFound
+from domain.conversations import Conversation, ConversationNotFound, SourceRef
 from domain.messages import Message, MessageStatus, Role, TokenUsage
 from domain.pagination import InvalidCursor, Page
 
@@ -39,6 +39,8 @@ class SqlConversationRepository(ConversationRepository):
                 message_count=conversation.message_count,
                 created_at=conversation.created_at,
                 updated_at=conversation.updated_at,
+                source_kind=conversation.source.kind if conversation.source else None,
+                source_id=conversation.source.id if conversation.source else None,
             )
         )
 
@@ -127,6 +129,42 @@ class SqlConversationRepository(ConversationRepository):
         )
         return _rowcount(result) > 0
 
+    async def with_source(self, owner_id: UUID, source: SourceRef) -> UUID | None:
+        c = ConversationRow
+        found = await self._session.scalar(
+            select(c.id).where(
+                c.owner_id == owner_id, c.source_kind == source.kind, c.source_id == source.id
+            )
+        )
+        return found
+
+    async def set_archived(
+        self, owner_id: UUID, ids: Collection[UUID], archived: bool
+    ) -> set[UUID]:
+        if not ids:
+            return set()
+        c = ConversationRow
+        rows = await self._session.scalars(
+            update(c)
+            .where(c.owner_id == owner_id, c.id.in_(list(ids)))
+            .values(archived=archived)
+            .returning(c.id)
+            .execution_options(synchronize_session=False)
+        )
+        return set(rows)
+
+    async def delete_many(self, owner_id: UUID, ids: Collection[UUID]) -> set[UUID]:
+        if not ids:
+            return set()
+        c = ConversationRow
+        rows = await self._session.scalars(
+            delete(c)
+            .where(c.owner_id == owner_id, c.id.in_(list(ids)))
+            .returning(c.id)
+            .execution_options(synchronize_session=False)
+        )
+        return set(rows)
+
 
 class SqlMessageRepository(MessageRepository):
     def __init__(self, session: AsyncSession) -> None:
@@ -150,8 +188,16 @@ class SqlMessageRepository(MessageRepository):
                 generation_id=message.generation_id,
                 lease_until=lease_until,
                 created_at=message.created_at,
+                reasoning=message.reasoning,
             )
         )
+
+    async def add_many(self, messages: Collection[Message]) -> None:
+        if not messages:
+            return
+        # Core executemany: an import stores thousands of rows a second, the ORM unit of
+        # work would spend most of that time on bookkeeping.
+        await self._session.execute(insert(MessageRow), [_message_values(m) for m in messages])
 
     async def get(self, message_id: UUID) -> Message | None:
         row = await self._session.get(MessageRow, message_id)
@@ -220,6 +266,27 @@ class SqlMessageRepository(MessageRepository):
         return [message_from_row(r) for r in rows]
 
 
+def _message_values(message: Message) -> dict[str, Any]:
+    usage = message.usage
+    return {
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "position": message.position,
+        "role": message.role.value,
+        "content": message.content,
+        "status": message.status.value,
+        "model": message.model,
+        "prompt_tokens": usage.prompt_tokens if usage else None,
+        "completion_tokens": usage.completion_tokens if usage else None,
+        "cost_nano_usd": _nano(message.cost_usd),
+        "error_code": message.error_code,
+        "generation_id": message.generation_id,
+        "lease_until": None,
+        "created_at": message.created_at,
+        "reasoning": message.reasoning,
+    }
+
+
 def _conversation(row: ConversationRow) -> Conversation:
     return Conversation(
         id=row.id,
@@ -231,6 +298,9 @@ def _conversation(row: ConversationRow) -> Conversation:
         message_count=row.message_count,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        source=SourceRef(row.source_kind, row.source_id)
+        if row.source_kind is not None and row.source_id is not None
+        else None,
     )
 
 
@@ -251,6 +321,7 @@ def message_from_row(row: MessageRow) -> Message:
         error_code=row.error_code,
         generation_id=row.generation_id,
         position=row.position,
+        reasoning=row.reasoning,
     )
 
 
