@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dishka import AsyncContainer, Provider, make_async_container
 
-from entrypoints.providers import chat, identity, infra, search
+from entrypoints.providers import chat, identity, infra, portability, search
 from entrypoints.providers import llm as llm_providers
 from entrypoints.providers import usage as usage_providers
 from entrypoints.providers import websocket as websocket_providers
@@ -20,6 +20,7 @@ def build_providers(settings: Settings) -> list[Provider]:
         *search.providers(settings),
         *usage_providers.providers(settings),
         *websocket_providers.providers(settings),
+        *portability.providers(settings),
     ]
 
 

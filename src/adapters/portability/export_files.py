@@ -88,6 +88,9 @@ class FileExportStore(ExportStore):
             raise ExportExpired(f"export {export_id} expired at {meta.expires_at.isoformat()}")
         return _stored(path, meta)
 
+    def remove(self, export_id: UUID) -> None:
+        _remove(self._path(export_id))
+
     def purge_expired(self, now: datetime) -> int:
         if not self._dir.is_dir():
             return 0

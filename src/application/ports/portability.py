@@ -84,5 +84,9 @@ class ExportStore(Protocol):
         deleted) once past its expiry."""
 
     @abstractmethod
+    def remove(self, export_id: UUID) -> None:
+        """Forget an export (its file has been handed over elsewhere, e.g. by the CLI)."""
+
+    @abstractmethod
     def purge_expired(self, now: datetime) -> int:
         """Delete every expired export file; how many went."""

@@ -23,3 +23,8 @@ def register(app: typer.Typer) -> None:
 
     app.command("reindex")(search.reindex)
     app.command("search")(search.search)
+
+    from entrypoints.cli import portability
+
+    app.command("import")(portability.import_)
+    app.command("export")(portability.export)

@@ -98,8 +98,8 @@ class SearchProvider(Provider):
         await queue.stop()
 
     @provide
-    def hooks(self, queue: IndexingQueue) -> MessageHooks:
-        return SearchIndexingHooks(queue)
+    def hooks(self, queue: IndexingQueue, catch_up: CatchUpIndex) -> MessageHooks:
+        return SearchIndexingHooks(queue, lambda: catch_up(embed_backlog=True))
 
     @provide
     def maintenance(

@@ -196,7 +196,9 @@ class SqlMessageRepository(MessageRepository):
         if not messages:
             return
         # Core executemany: an import stores thousands of rows a second, the ORM unit of
-        # work would spend most of that time on bookkeeping.
+        # work would spend most of that time on bookkeeping. Flush first: the conversation
+        # row they belong to may still be pending in this session.
+        await self._session.flush()
         await self._session.execute(insert(MessageRow), [_message_values(m) for m in messages])
 
     async def get(self, message_id: UUID) -> Message | None:

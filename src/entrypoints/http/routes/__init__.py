@@ -17,6 +17,7 @@ from entrypoints.http.routes import (
     metrics,
     openai_compat,
     playground,
+    portability,
     search,
     usage,
     ws,
@@ -45,4 +46,5 @@ def all_routes() -> list[Any]:
         *admin.ROUTES,
         *metrics.ROUTES,
         *playground.ROUTES,
+        *portability.ROUTES,
     ]

@@ -1,0 +1,61 @@
+"""Import, export and bulk wiring: readers per format, export files, their use cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dishka import Provider, Scope, provide, provide_all
+
+from adapters.portability.archive import ArchiveLimits
+from adapters.portability.export_files import FileExportStore
+from adapters.portability.sources import FileConversationSources
+from application.chat.bulk_conversations import BulkConversations
+from application.portability.download_export import DownloadExport
+from application.portability.export_conversations import ExportConversations, ExportPolicy
+from application.portability.import_conversations import ImportConversations
+from application.ports.portability import ConversationSources, ExportStore
+from entrypoints.settings import Settings
+
+EXPORTS_DIR = "exports"
+UPLOADS_DIR = "imports"
+
+
+def uploads_dir(settings: Settings) -> Path:
+    """Where an import upload waits for its job (shared by API and worker processes)."""
+    return Path(settings.data_dir) / UPLOADS_DIR
+
+
+class PortabilityProvider(Provider):
+    scope = Scope.APP
+
+    @provide
+    def sources(self, settings: Settings) -> ConversationSources:
+        return FileConversationSources(
+            ArchiveLimits(
+                max_entries=settings.import_max_entries,
+                max_total_bytes=settings.import_max_unpacked_bytes,
+                max_ratio=settings.import_max_ratio,
+            )
+        )
+
+    @provide
+    def export_store(self, settings: Settings) -> ExportStore:
+        return FileExportStore(Path(settings.data_dir) / EXPORTS_DIR)
+
+    @provide
+    def export_policy(self, settings: Settings) -> ExportPolicy:
+        return ExportPolicy(ttl_s=settings.export_ttl_s)
+
+    # APP scope: they run as jobs and from the CLI, outside any request.
+    import_conversations = provide(ImportConversations)
+    export_conversations = provide(ExportConversations)
+    download_export = provide(DownloadExport)
+
+
+class PortabilityRequestProvider(Provider):
+    scope = Scope.REQUEST
+    use_cases = provide_all(BulkConversations)
+
+
+def providers(settings: Settings) -> list[Provider]:
+    return [PortabilityProvider(), PortabilityRequestProvider()]
