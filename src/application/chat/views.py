@@ -37,6 +37,11 @@ class MessageView(msgspec.Struct):
     """Set on assistant replies: follow or resume one still ``streaming`` with its events."""
 
 
+class SourceView(msgspec.Struct):
+    kind: str
+    id: str
+
+
 class ConversationView(msgspec.Struct):
     id: UUID
     title: str
@@ -46,6 +51,9 @@ class ConversationView(msgspec.Struct):
     message_count: int
     created_at: datetime
     updated_at: datetime
+    source: SourceView | None = None
+    """Where an imported conversation came from (``kind``: chatgpt, claude, openwebui,
+    parley; ``id`` there); null for conversations started here."""
 
 
 def money(amount: Decimal) -> str:
@@ -87,4 +95,7 @@ def conversation_view(conversation: Conversation) -> ConversationView:
         message_count=conversation.message_count,
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
+        source=SourceView(conversation.source.kind, conversation.source.id)
+        if conversation.source
+        else None,
     )
