@@ -84,13 +84,27 @@ class ImportConversations:
         entries = iter(reading)
         report = ImportReport()
         default_model = self._router.resolve(None).id
-        while batch := await asyncio.to_thread(_take, entries, PARSE_BATCH):
-            for entry in batch:
-                report.items.append(await self._import_one(command.owner_id, entry, default_model))
-            await command.on_progress(reading.fraction_read())
-            if await command.cancelled():
-                report.cancelled = True
-                break
+        # The next batch is parsed in a thread while this one is stored.
+        upcoming = asyncio.ensure_future(asyncio.to_thread(_take, entries, PARSE_BATCH))
+        try:
+            while batch := await upcoming:
+                upcoming = asyncio.ensure_future(asyncio.to_thread(_take, entries, PARSE_BATCH))
+                known = await self._already_imported(command.owner_id, batch)
+                for entry in batch:
+                    item = known.get(id(entry)) or await self._import_one(
+                        command.owner_id, entry, default_model
+                    )
+                    report.items.append(item)
+                await command.on_progress(reading.fraction_read())
+                if await command.cancelled():
+                    report.cancelled = True
+                    break
+        finally:
+            # The parser thread finishes its batch before the file is let go; what it read
+            # (or raised) after the import stopped is of no interest.
+            await asyncio.wait([upcoming])
+            if not upcoming.cancelled():
+                upcoming.exception()
         if report.imported:
             await self._hooks.messages_imported()
         log.info(
@@ -113,6 +127,24 @@ class ImportConversations:
             )
             raise ImportEmpty(detail, details={"items": failures} if failures else None)
         return report
+
+    async def _already_imported(
+        self, owner_id: UUID, batch: list[ImportedConversation | UnreadableEntry]
+    ) -> dict[int, ImportItem]:
+        """One query for the batch: a re-import skips without a transaction each."""
+        wanted = [e for e in batch if isinstance(e, ImportedConversation)]
+        async with self._uow_factory() as uow:
+            present = await uow.conversations.with_sources(owner_id, {e.source for e in wanted})
+        return {
+            id(e): ImportItem(
+                e.source.id,
+                imported_title(_clean(e.title), e.messages[0].content if e.messages else ""),
+                ItemStatus.SKIPPED,
+                conversation_id=present[e.source],
+            )
+            for e in wanted
+            if e.source in present
+        }
 
     async def _import_one(
         self, owner_id: UUID, entry: ImportedConversation | UnreadableEntry, default_model: str
@@ -156,17 +188,16 @@ class ImportConversations:
         self, owner_id: UUID, entry: ImportedConversation, title: str, default_model: str
     ) -> ImportItem:
         async with self._uow_factory() as uow:
-            existing = await uow.conversations.with_source(owner_id, entry.source)
-            if existing is None and entry.original_id is not None:
+            # The batch was checked for its sources already (and the unique index guards a
+            # concurrent import); Parley's own format is also skipped by conversation id.
+            if entry.original_id is not None:
                 mine = await uow.conversations.get(entry.original_id, owner_id)
-                existing = mine.id if mine is not None else None
-            if existing is not None:
-                return ImportItem(
-                    entry.source.id, title, ItemStatus.SKIPPED, conversation_id=existing
-                )
+                if mine is not None:
+                    return ImportItem(
+                        entry.source.id, title, ItemStatus.SKIPPED, conversation_id=mine.id
+                    )
             conversation, messages = self._build(owner_id, entry, title, default_model)
-            await uow.conversations.add(conversation)
-            await uow.messages.add_many(messages)
+            await uow.conversations.add_imported(conversation, messages)
             await uow.commit()
         return ImportItem(
             entry.source.id,

@@ -62,6 +62,16 @@ class ConversationRepository(Protocol):
         """The owner's conversation imported from ``source``, if any (at most one exists)."""
 
     @abstractmethod
+    async def with_sources(
+        self, owner_id: UUID, sources: Collection[SourceRef]
+    ) -> dict[SourceRef, UUID]:
+        """Those of ``sources`` the owner already imported, with their conversations."""
+
+    @abstractmethod
+    async def add_imported(self, conversation: Conversation, messages: Collection[Message]) -> None:
+        """A whole imported conversation, its finished messages included, in bulk."""
+
+    @abstractmethod
     async def set_archived(
         self, owner_id: UUID, ids: Collection[UUID], archived: bool
     ) -> set[UUID]:
@@ -78,10 +88,6 @@ class MessageRepository(Protocol):
     @abstractmethod
     async def add(self, message: Message, *, lease_until: datetime | None = None) -> None:
         """``lease_until``: a ``streaming`` reply is presumed orphaned once its lease lapses."""
-
-    @abstractmethod
-    async def add_many(self, messages: Collection[Message]) -> None:
-        """Finished messages in bulk (imports): one statement, no leases."""
 
     @abstractmethod
     async def get(self, message_id: UUID) -> Message | None: ...

@@ -96,6 +96,16 @@ class FakeConversations(ConversationRepository):
                 return c.id
         return None
 
+    async def with_sources(
+        self, owner_id: UUID, sources: Collection[SourceRef]
+    ) -> dict[SourceRef, UUID]:
+        return {s: cid for s in sources if (cid := await self.with_source(owner_id, s))}
+
+    async def add_imported(self, conversation: Conversation, messages: Collection[Message]) -> None:
+        await self.add(conversation)
+        for message in messages:
+            self.s.messages[message.id] = dataclasses.replace(message)
+
     async def set_archived(
         self, owner_id: UUID, ids: Collection[UUID], archived: bool
     ) -> set[UUID]:
@@ -119,10 +129,6 @@ class FakeMessages(MessageRepository):
     async def add(self, message: Message, *, lease_until: datetime | None = None) -> None:
         self.s.messages[message.id] = dataclasses.replace(message)
         self.s.leases[message.id] = lease_until
-
-    async def add_many(self, messages: Collection[Message]) -> None:
-        for message in messages:
-            await self.add(message)
 
     async def get(self, message_id: UUID) -> Message | None:
         found = self.s.messages.get(message_id)

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, delete, exists, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, exists, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +20,8 @@ from domain.messages import Message, MessageStatus, Role, TokenUsage
 from domain.pagination import InvalidCursor, Page
 
 NANO = Decimal("1e-9")
+CONVERSATIONS: Table = ConversationRow.__table__  # type: ignore[assignment]
+MESSAGES: Table = MessageRow.__table__  # type: ignore[assignment]
 STREAMING = MessageStatus.STREAMING.value
 
 
@@ -138,6 +140,48 @@ class SqlConversationRepository(ConversationRepository):
         )
         return found
 
+    async def with_sources(
+        self, owner_id: UUID, sources: Collection[SourceRef]
+    ) -> dict[SourceRef, UUID]:
+        c = ConversationRow
+        found: dict[SourceRef, UUID] = {}
+        by_kind: dict[str, list[str]] = {}
+        for source in sources:
+            by_kind.setdefault(source.kind, []).append(source.id)
+        for kind, ids in by_kind.items():
+            rows = await self._session.execute(
+                select(c.source_id, c.id).where(
+                    c.owner_id == owner_id, c.source_kind == kind, c.source_id.in_(ids)
+                )
+            )
+            found.update({SourceRef(kind, str(source_id)): cid for source_id, cid in rows})
+        return found
+
+    async def add_imported(self, conversation: Conversation, messages: Collection[Message]) -> None:
+        # Table-level (Core) inserts, one executemany for the messages: an import stores
+        # thousands of rows a second. The ORM's bulk path would split the rows into runs
+        # by which columns are NULL (user and assistant rows alternate), one statement each.
+        source = conversation.source
+        connection = await self._session.connection()
+        await connection.execute(
+            insert(CONVERSATIONS).values(
+                id=conversation.id,
+                owner_id=conversation.owner_id,
+                title=conversation.title,
+                model=conversation.model,
+                system_prompt=conversation.system_prompt,
+                archived=conversation.archived,
+                message_count=conversation.message_count,
+                created_at=conversation.created_at,
+                updated_at=conversation.updated_at,
+                source_kind=source.kind if source else None,
+                source_id=source.id if source else None,
+            )
+        )
+        if messages:
+            rows = [_message_values(m) for m in messages]
+            await connection.execute(insert(MESSAGES), rows)
+
     async def set_archived(
         self, owner_id: UUID, ids: Collection[UUID], archived: bool
     ) -> set[UUID]:
@@ -191,15 +235,6 @@ class SqlMessageRepository(MessageRepository):
                 reasoning=message.reasoning,
             )
         )
-
-    async def add_many(self, messages: Collection[Message]) -> None:
-        if not messages:
-            return
-        # Core executemany: an import stores thousands of rows a second, the ORM unit of
-        # work would spend most of that time on bookkeeping. Flush first: the conversation
-        # row they belong to may still be pending in this session.
-        await self._session.flush()
-        await self._session.execute(insert(MessageRow), [_message_values(m) for m in messages])
 
     async def get(self, message_id: UUID) -> Message | None:
         row = await self._session.get(MessageRow, message_id)
