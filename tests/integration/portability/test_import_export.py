@@ -254,3 +254,28 @@ async def test_imports_are_not_metered_and_their_messages_become_searchable(
             SearchMessagesQuery(UUID(me.id), "seville oranges marmalade", "semantic", 5)
         )
     assert hits and hits[0].message.content == "marmalade recipe with seville oranges"
+
+
+async def test_an_import_reports_progress_and_stops_when_cancelled(
+    client, container, tmp_path: Path
+) -> None:
+    from application.portability.import_conversations import ImportCommand, ImportConversations
+
+    me = await register(client, "cancel")
+    path = write_json(tmp_path / "many.json", [simple_chatgpt(f"c{i}") for i in range(80)])
+    seen: list[float] = []
+
+    async def progress(fraction: float) -> None:
+        seen.append(fraction)
+
+    async def cancelled() -> bool:
+        return len(seen) >= 1  # stop after the first batch
+
+    use_case = await container.get(ImportConversations)
+    report = await use_case(
+        ImportCommand(UUID(me.id), path, on_progress=progress, cancelled=cancelled)
+    )
+    assert report.cancelled and 0 < report.imported < 80
+    assert 0 < seen[0] < 1
+    rest = await import_file(container, me.id, path)
+    assert (rest.skipped, rest.imported) == (report.imported, 80 - report.imported)
