@@ -31,6 +31,7 @@ STARTUP_HOOKS.append(chat_lifecycle.recover_orphaned_generations)
 SHUTDOWN_HOOKS.append(chat_lifecycle.stop_generations)  # first: replies still get indexed
 STARTUP_HOOKS.append(search.start_search_index)
 SHUTDOWN_HOOKS.append(search.stop_search_index)
+STARTUP_HOOKS.append(portability.purge_expired_exports)
 
 
 def all_routes() -> list[Any]:

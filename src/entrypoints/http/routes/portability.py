@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
+from dishka import AsyncContainer
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Router, get, post
 from litestar.openapi.datastructures import ResponseSpec
@@ -20,6 +22,8 @@ from application.chat.bulk_conversations import (
 )
 from application.identity.principal import Principal
 from application.portability.download_export import DownloadExport
+from application.ports.clock import Clock
+from application.ports.portability import ExportStore
 from entrypoints.http.routes.usage_dto import Problem
 
 PROBLEM_TEXT = {
@@ -94,6 +98,13 @@ async def download_export(
         media_type=stored.media_type,
         content_disposition_type="attachment",
     )
+
+
+async def purge_expired_exports(container: AsyncContainer) -> None:
+    """Expired export files go at startup too, not only when the next export runs."""
+    store = await container.get(ExportStore)
+    clock = await container.get(Clock)
+    await asyncio.to_thread(store.purge_expired, clock.now())
 
 
 ROUTES = [Router(path="/", route_handlers=[bulk_conversations, download_export])]
