@@ -8,7 +8,18 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Table, and_, delete, exists, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    delete,
+    exists,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -163,6 +174,11 @@ class SqlConversationRepository(ConversationRepository):
         # by which columns are NULL (user and assistant rows alternate), one statement each.
         source = conversation.source
         connection = await self._session.connection()
+        if connection.dialect.name == "postgresql":
+            # Do not wait for the WAL flush at commit: a crash may lose the last moment of
+            # an import, which is idempotent and runs again (at least once), never data a
+            # user typed. Halves the time of a large import on a busy disk.
+            await connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
         await connection.execute(
             insert(CONVERSATIONS).values(
                 id=conversation.id,
