@@ -7,6 +7,7 @@ file. File names are made from the export id only: nothing a user sent becomes a
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -49,7 +50,7 @@ class FileExportSink(ExportSink):
             else MarkdownWriter(self._out)
         )
 
-    def add(self, conversation: Conversation, messages: list[Message]) -> None:  # type: ignore[override]
+    def add(self, conversation: Conversation, messages: Sequence[Message]) -> None:
         self._writer.add(conversation, messages)
 
     def finish(self) -> StoredExport:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Sequence
 from typing import BinaryIO
 
 from domain.conversations import Conversation
@@ -16,7 +17,7 @@ class MarkdownWriter:
     def __init__(self, out: BinaryIO) -> None:
         self._zip = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED)
 
-    def add(self, conversation: Conversation, messages: list[Message]) -> None:
+    def add(self, conversation: Conversation, messages: Sequence[Message]) -> None:
         self._zip.writestr(file_name(conversation), render(conversation, messages))
 
     def close(self) -> None:
@@ -28,7 +29,7 @@ def file_name(conversation: Conversation) -> str:
     return f"{conversation.created_at:%Y-%m-%d}-{slug}-{conversation.id.hex[:8]}.md"
 
 
-def render(conversation: Conversation, messages: list[Message]) -> str:
+def render(conversation: Conversation, messages: Sequence[Message]) -> str:
     lines = [
         f"# {conversation.title}",
         "",

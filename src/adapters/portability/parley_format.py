@@ -13,6 +13,7 @@ conversation object at a time from the incremental parser.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, BinaryIO
@@ -77,7 +78,7 @@ class ParleyWriter:
         header = _encoder.encode({"format": FORMAT, "version": VERSION, "exported_at": exported_at})
         out.write(header[:-1] + b',"conversations":[')
 
-    def add(self, conversation: Conversation, messages: list[Message]) -> None:
+    def add(self, conversation: Conversation, messages: Sequence[Message]) -> None:
         if not self._first:
             self._out.write(b",\n")
         self._first = False
@@ -87,7 +88,7 @@ class ParleyWriter:
         self._out.write(b"]}\n")
 
 
-def conversation_v1(conversation: Conversation, messages: list[Message]) -> ConversationV1:
+def conversation_v1(conversation: Conversation, messages: Sequence[Message]) -> ConversationV1:
     source = conversation.source
     return ConversationV1(
         id=conversation.id,
