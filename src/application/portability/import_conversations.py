@@ -15,9 +15,9 @@ from application.llm.router import LLMRouter
 from application.portability.progress import CancelCheck, Progress, never_cancelled, no_progress
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
-from application.ports.message_hooks import MessageHooks
 from application.ports.portability import ConversationSources
 from application.ports.unit_of_work import UnitOfWorkFactory
+from application.search.imported_indexing import ImportedMessagesIndexing
 from domain.conversations import Conversation, imported_title
 from domain.errors import Conflict, DomainError, Unavailable
 from domain.imports import (
@@ -70,14 +70,14 @@ class ImportConversations:
         router: LLMRouter,
         clock: Clock,
         ids: IdGenerator,
-        hooks: MessageHooks,
+        indexing: ImportedMessagesIndexing,
     ) -> None:
         self._sources = sources
         self._uow_factory = uow_factory
         self._router = router
         self._clock = clock
         self._ids = ids
-        self._hooks = hooks
+        self._indexing = indexing
 
     async def __call__(self, command: ImportCommand) -> ImportReport:
         reading = await asyncio.to_thread(self._sources.open, command.path, command.format)
@@ -106,7 +106,7 @@ class ImportConversations:
             if not upcoming.cancelled():
                 upcoming.exception()
         if report.imported:
-            await self._hooks.messages_imported()
+            self._indexing.messages_imported()
         log.info(
             "import_finished",
             owner_id=str(command.owner_id),

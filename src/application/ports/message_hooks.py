@@ -20,11 +20,6 @@ class MessageHooks(Protocol):
     @abstractmethod
     async def conversation_deleted(self, *, conversation_id: UUID, owner_id: UUID) -> None: ...
 
-    async def messages_imported(self) -> None:
-        """Many messages were stored at once (an import): index them in the background,
-        from the table, rather than one queue entry each. Default: nothing listens."""
-        return None
-
 
 class NoMessageHooks(MessageHooks):
     """Default until search is wired: nothing listens."""

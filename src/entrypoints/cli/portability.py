@@ -21,10 +21,9 @@ from application.portability.export_conversations import (
 )
 from application.portability.import_conversations import ImportCommand, ImportConversations
 from application.ports.ids import IdGenerator
-from application.ports.message_hooks import MessageHooks
 from application.ports.portability import ExportStore
 from application.ports.unit_of_work import UnitOfWorkFactory
-from application.search.hooks import SearchIndexingHooks
+from application.search.imported_indexing import ImportedMessagesIndexing
 from domain.imports import ImportFormat, ImportReport
 from entrypoints.cli.runtime import run_with_container
 from entrypoints.settings import Settings
@@ -66,10 +65,9 @@ def import_(
 
             report = await use_case(ImportCommand(owner_id, file, format, on_progress=advance))
             progress.update(task, completed=1.0)
-        hooks = await container.get(MessageHooks)
-        if index and report.imported and isinstance(hooks, SearchIndexingHooks):
+        if index and report.imported:
             typer.secho("indexing imported messages for search...", err=True)
-            await hooks.wait_for_backlog()
+            await (await container.get(ImportedMessagesIndexing)).wait()
         return report
 
     report = run_with_container(work)

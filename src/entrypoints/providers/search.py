@@ -19,6 +19,7 @@ from application.search.catch_up import CatchUpIndex
 from application.search.forget_conversation import ForgetConversationVectors
 from application.search.health import VectorIndexProbe
 from application.search.hooks import SearchIndexingHooks
+from application.search.imported_indexing import ImportedMessagesIndexing
 from application.search.index_messages import IndexMessages
 from application.search.index_status import IndexStatus
 from application.search.indexing_queue import IndexingQueue
@@ -98,8 +99,12 @@ class SearchProvider(Provider):
         await queue.stop()
 
     @provide
-    def hooks(self, queue: IndexingQueue, catch_up: CatchUpIndex) -> MessageHooks:
-        return SearchIndexingHooks(queue, lambda: catch_up(embed_backlog=True))
+    def hooks(self, queue: IndexingQueue) -> MessageHooks:
+        return SearchIndexingHooks(queue)
+
+    @provide
+    def imported_indexing(self, catch_up: CatchUpIndex) -> ImportedMessagesIndexing:
+        return ImportedMessagesIndexing(lambda: catch_up(embed_backlog=True))
 
     @provide
     def maintenance(

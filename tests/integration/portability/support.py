@@ -17,8 +17,7 @@ from application.portability.export_conversations import (
     ExportResult,
 )
 from application.portability.import_conversations import ImportCommand, ImportConversations
-from application.ports.message_hooks import MessageHooks
-from application.search.hooks import SearchIndexingHooks
+from application.search.imported_indexing import ImportedMessagesIndexing
 from domain.imports import ImportFormat, ImportReport
 
 API = "/api/v1/conversations"
@@ -34,9 +33,7 @@ async def import_file(
         # The in-process test client blocks this loop while it serves a request: let the
         # background indexing of the imported messages finish first, or its open SQLite
         # write would wait on a loop that cannot run.
-        hooks = await container.get(MessageHooks)
-        assert isinstance(hooks, SearchIndexingHooks)
-        await hooks.wait_for_backlog()
+        await (await container.get(ImportedMessagesIndexing)).wait()
 
 
 async def export_for(
