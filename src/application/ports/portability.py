@@ -36,6 +36,22 @@ class ConversationSources(Protocol):
         for a hostile archive, before any entry is yielded."""
 
 
+class ImportUploads(Protocol):
+    """Uploaded files waiting for their import job, shared by API and worker processes.
+
+    Named by owner and upload id only (never by the client's file name), so one owner's
+    job can never open another owner's upload."""
+
+    @abstractmethod
+    def path(self, owner_id: UUID, upload_id: UUID) -> Path: ...
+
+    @abstractmethod
+    def exists(self, owner_id: UUID, upload_id: UUID) -> bool: ...
+
+    @abstractmethod
+    def discard(self, owner_id: UUID, upload_id: UUID) -> None: ...
+
+
 class ExportNotFound(NotFound):
     code = "EXPORT_NOT_FOUND"
     title = "Export not found"

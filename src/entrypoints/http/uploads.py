@@ -14,7 +14,6 @@ import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 from litestar import Request
 from litestar.exceptions import HTTPException, ValidationException
@@ -37,12 +36,7 @@ def too_large(limit: int) -> HTTPException:
 
 
 async def receive_upload(
-    request: Request[Any, Any, Any],
-    *,
-    limit: int,
-    directory: Path,
-    upload_id: UUID,
-    file_field: str = "file",
+    request: Request[Any, Any, Any], *, limit: int, path: Path, file_field: str = "file"
 ) -> ReceivedUpload:
     content_type, options = request.content_type
     boundary = options.get("boundary")
@@ -51,12 +45,11 @@ async def receive_upload(
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise too_large(limit)
-    await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
-    path = directory / f"{upload_id.hex}.upload"
+    await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
     try:
         return await _receive(request, boundary, limit, path, file_field)
     except BaseException:
-        path.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)  # noqa: ASYNC240 - cleanup must not await (cancellation)
         raise
 
 

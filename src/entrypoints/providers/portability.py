@@ -9,20 +9,16 @@ from dishka import Provider, Scope, provide, provide_all
 from adapters.portability.archive import ArchiveLimits
 from adapters.portability.export_files import FileExportStore
 from adapters.portability.sources import FileConversationSources
+from adapters.portability.uploads import FileImportUploads
 from application.chat.bulk_conversations import BulkConversations
 from application.portability.download_export import DownloadExport
 from application.portability.export_conversations import ExportConversations, ExportPolicy
 from application.portability.import_conversations import ImportConversations
-from application.ports.portability import ConversationSources, ExportStore
+from application.ports.portability import ConversationSources, ExportStore, ImportUploads
 from entrypoints.settings import Settings
 
 EXPORTS_DIR = "exports"
 UPLOADS_DIR = "imports"
-
-
-def uploads_dir(settings: Settings) -> Path:
-    """Where an import upload waits for its job (shared by API and worker processes)."""
-    return Path(settings.data_dir) / UPLOADS_DIR
 
 
 class PortabilityProvider(Provider):
@@ -41,6 +37,11 @@ class PortabilityProvider(Provider):
     @provide
     def export_store(self, settings: Settings) -> ExportStore:
         return FileExportStore(Path(settings.data_dir) / EXPORTS_DIR)
+
+    @provide
+    def uploads(self, settings: Settings) -> ImportUploads:
+        # Under the data directory: API and worker processes must share it.
+        return FileImportUploads(Path(settings.data_dir) / UPLOADS_DIR)
 
     @provide
     def export_policy(self, settings: Settings) -> ExportPolicy:

@@ -23,7 +23,7 @@ LIMIT = 64 * 1024
 def make_app(directory: Path) -> Litestar:
     @post("/upload", request_max_body_size=None, status_code=200)
     async def upload(request: Request[Any, Any, Any]) -> dict[str, Any]:
-        got = await receive_upload(request, limit=LIMIT, directory=directory, upload_id=uuid4())
+        got = await receive_upload(request, limit=LIMIT, path=directory / f"{uuid4().hex}.upload")
         return {
             "bytes": got.bytes,
             "filename": got.filename,
