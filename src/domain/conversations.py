@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
@@ -48,6 +48,12 @@ class Conversation:
     created_at: datetime
     updated_at: datetime
     source: SourceRef | None = None
+    summary: str | None = None
+    """Written by a summarize job."""
+    auto_title: bool = False
+    """The title was never set by the owner (default, or taken from the first message)."""
+    context_sources: tuple[str, ...] = field(default=())
+    """Names of the configured context sources asked before each turn (grounded replies)."""
 
     @classmethod
     def start(
@@ -59,6 +65,7 @@ class Conversation:
         now: datetime,
         title: str | None = None,
         system_prompt: str | None = None,
+        context_sources: tuple[str, ...] = (),
     ) -> Conversation:
         return cls(
             id=id,
@@ -70,6 +77,8 @@ class Conversation:
             message_count=0,
             created_at=now,
             updated_at=now,
+            auto_title=title is None,
+            context_sources=context_sources,
         )
 
     def is_owned_by(self, user_id: UUID) -> bool:
@@ -77,6 +86,7 @@ class Conversation:
 
     def rename(self, title: str) -> None:
         self.title = clean_title(title)
+        self.auto_title = False
 
     def title_from_first_message(self, content: str) -> None:
         """An untitled conversation is named after its first message, so lists are readable."""

@@ -9,6 +9,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from domain.errors import Conflict, InvalidInput, NotFound
+from domain.grounding import SourceResult
 
 
 class Role(StrEnum):
@@ -86,6 +87,8 @@ class Message:
     position: int = 0
     reasoning: str | None = None
     """The model's visible reasoning, kept apart from the answer (imported replies)."""
+    context: list[SourceResult] | None = None
+    """A grounded reply: how each context source fared and the items it gave."""
 
     @property
     def is_finished(self) -> bool:

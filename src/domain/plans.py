@@ -13,7 +13,7 @@ from domain.errors import Forbidden, TooManyRequests
 
 
 class QuotaExceeded(TooManyRequests):
-    """The plan's monthly tokens or messages are used up (zero upstream calls were made)."""
+    """The plan's monthly tokens, messages or jobs are used up (zero upstream calls were made)."""
 
     code = "QUOTA_EXCEEDED"
     title = "Quota exceeded"
@@ -40,6 +40,8 @@ class Plan:
     monthly_messages: int | None = None
     concurrent_streams: int | None = None
     allowed_models: frozenset[str] = field(default_factory=frozenset)
+    monthly_jobs: int | None = None
+    """Visible background jobs a user may submit per calendar month."""
 
     def allows_model(self, model_id: str) -> bool:
         return not self.allowed_models or model_id in self.allowed_models

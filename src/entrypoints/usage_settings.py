@@ -11,13 +11,19 @@ from typing import Annotated
 
 from msgspec import Meta, Struct, field
 
+from application.usage.limit_strings import LIMIT_STRING_PATTERN
+
 
 def _doc(text: str) -> Meta:
     return Meta(description=text)
 
 
+_LIMIT_STRING = Meta(pattern=LIMIT_STRING_PATTERN)
+
+
 class LimitsSettings(Struct, kw_only=True, forbid_unknown_fields=True):
-    """Request rate limits per route group (sliding one-minute windows)."""
+    """Request rate limits per route group: sliding windows, one per minute by default; a
+    limit string (``1/second;10/minute``) sets several windows and wins over *_per_minute."""
 
     enabled: Annotated[bool, _doc("Enforce request rate limits.")] = True
     default_per_minute: Annotated[
@@ -29,6 +35,21 @@ class LimitsSettings(Struct, kw_only=True, forbid_unknown_fields=True):
         Meta(ge=1),
     ] = 60
     login_per_minute: Annotated[int, _doc("Sign-in requests per minute per IP."), Meta(ge=1)] = 30
+    chat: Annotated[
+        str,
+        _doc("Chat sends per user as windows, e.g. `1/second;10/minute` (empty: per_minute)."),
+        _LIMIT_STRING,
+    ] = ""
+    default: Annotated[
+        str,
+        _doc("Other requests per caller as windows, e.g. `20/second;600/minute`."),
+        _LIMIT_STRING,
+    ] = ""
+    login: Annotated[
+        str,
+        _doc("Sign-in requests per IP as windows (empty: auth.login_per_ip_per_minute)."),
+        _LIMIT_STRING,
+    ] = ""
 
 
 class PlanSettings(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -37,6 +58,7 @@ class PlanSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     monthly_tokens: Annotated[int, Meta(ge=0)] | None = None
     monthly_messages: Annotated[int, Meta(ge=0)] | None = None
     concurrent_streams: Annotated[int, Meta(ge=0)] | None = None
+    monthly_jobs: Annotated[int, Meta(ge=0)] | None = None
     allowed_models: list[str] = field(default_factory=list)
 
 
@@ -44,9 +66,14 @@ def default_plans() -> dict[str, PlanSettings]:
     # Stream caps are generous: one chat client may stream a couple of dozen replies at
     # once (several tabs and sockets); the cap exists to stop one user holding hundreds.
     return {
-        "free": PlanSettings(monthly_tokens=200_000, monthly_messages=2_000, concurrent_streams=24),
+        "free": PlanSettings(
+            monthly_tokens=200_000, monthly_messages=2_000, concurrent_streams=24, monthly_jobs=200
+        ),
         "pro": PlanSettings(
-            monthly_tokens=5_000_000, monthly_messages=50_000, concurrent_streams=64
+            monthly_tokens=5_000_000,
+            monthly_messages=50_000,
+            concurrent_streams=64,
+            monthly_jobs=5_000,
         ),
         "unlimited": PlanSettings(),
     }

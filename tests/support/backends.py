@@ -107,6 +107,8 @@ def postgres_backend(tmp: Path) -> Backend:
         client = redis.Redis.from_url(REDIS_URL)
         try:
             keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+            # The job queue's keys: saq:<queue>:... and saq:job:<queue>:..., queue = prefix+name
+            keys += list(client.scan_iter(match=f"saq:*{prefix}*", count=1000))
             for start in range(0, len(keys), 500):
                 client.delete(*keys[start : start + 500])
         finally:

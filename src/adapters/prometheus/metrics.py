@@ -13,10 +13,13 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from application.ports.context_source import ContextMetrics
+from application.ports.job_events import JobMetrics
 from application.ports.metrics import Metrics
 
 CONTENT_TYPE = "text/plain; version=0.0.4"  # Litestar appends the charset
 BREAKER_VALUES = {"closed": 0.0, "half_open": 1.0, "open": 2.0}
+_JOB_BUCKETS = (0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600)
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
@@ -35,7 +38,7 @@ class _BreakerCollector(Collector):
         yield family
 
 
-class PrometheusMetrics(Metrics):
+class PrometheusMetrics(Metrics, JobMetrics, ContextMetrics):
     def __init__(self) -> None:
         self._breakers: Mapping[str, str] = {}
         self.registry = CollectorRegistry(auto_describe=True)
@@ -78,6 +81,22 @@ class PrometheusMetrics(Metrics):
         self._cache = Counter(
             "parley_cache_lookups", "Response cache lookups by result.", ["result"], registry=r
         )
+        self._jobs = Counter(
+            "parley_jobs_finished", "Jobs finished by this process, by kind and status.",
+            ["kind", "status"], registry=r,
+        )  # fmt: skip
+        self._job_duration = Histogram(
+            "parley_job_duration_seconds", "Duration of a job's final attempt, by kind.",
+            ["kind"], buckets=_JOB_BUCKETS, registry=r,
+        )  # fmt: skip
+        self._context_calls = Counter(
+            "parley_context_source_requests", "Context source calls by source and outcome "
+            "(ok, unavailable, timeout).", ["source", "status"], registry=r,
+        )  # fmt: skip
+        self._context_latency = Histogram(
+            "parley_context_source_duration_seconds", "Context source call duration.",
+            ["source"], buckets=_LATENCY_BUCKETS, registry=r,
+        )  # fmt: skip
         r.register(_BreakerCollector(lambda: self._breakers))
 
     def exposition(
@@ -124,3 +143,11 @@ class PrometheusMetrics(Metrics):
 
     def cache_lookup(self, hit: bool) -> None:
         self._cache.labels("hit" if hit else "miss").inc()
+
+    def job_finished(self, kind: str, status: str, seconds: float) -> None:
+        self._jobs.labels(kind, status).inc()
+        self._job_duration.labels(kind).observe(seconds)
+
+    def context_source_call(self, source: str, status: str, seconds: float) -> None:
+        self._context_calls.labels(source, status).inc()
+        self._context_latency.labels(source).observe(seconds)

@@ -10,6 +10,7 @@ from uuid import UUID
 from application.ports.llm import ChatMessage, Usage
 from application.ports.spend_guard import SpendTicket
 from domain.catalog import ModelSpec
+from domain.grounding import SourceResult
 from domain.messages import Message
 
 StopReason = Literal["cancel", "shutdown"]
@@ -30,6 +31,8 @@ class GenerationJob:
     temperature: float | None = None
     spend: SpendTicket | None = None
     """The quota reservation, settled once the reply is stored."""
+    context_sources: tuple[str, ...] = ()
+    """Asked before the model is called; their items go into the prompt as data."""
 
 
 @dataclass(slots=True)
@@ -50,6 +53,8 @@ class GenerationControl:
     """The provider finished the reply (a late stop request no longer matters)."""
     log_broken: bool = False
     consumer: asyncio.Task[None] | None = None
+    context: list[SourceResult] | None = None
+    """How each context source fared (grounded turns only)."""
 
     @property
     def text(self) -> str:

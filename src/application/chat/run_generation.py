@@ -19,8 +19,14 @@ from application.chat.generation_events import (
 )
 from application.chat.generation_job import GenerationControl, GenerationJob
 from application.chat.policy import ChatPolicy
+from application.events.message_completed import announce_reply
+from application.grounding.gather_context import GatherContext
+from application.grounding.prompt import with_context
 from application.llm.router import LLMRouter, RoutedChunk
+from application.ports.context_source import ContextQuery
+from application.ports.event_bus import EventBus
 from application.ports.generation_log import GenerationLog
+from application.ports.llm import ChatMessage
 from application.ports.message_hooks import MessageHooks
 from application.ports.spend_guard import SpendGuard, UnmeteredSpending
 from application.ports.tokenizer import Tokenizer
@@ -46,7 +52,10 @@ class RunGeneration:
       while the database is unavailable;
     - the terminal event (``done``, or ``error`` for a failure) follows the store; listeners
       (search indexing) are told after it, so they never delay the reply;
-    - a broken log never loses the reply: it is still generated and stored.
+    - once stored, the reply is pushed as ``message.completed`` to the owner's sockets;
+    - a broken log never loses the reply: it is still generated and stored;
+    - a grounded turn asks its context sources first (bounded, never failing the turn)
+      and the reply records how each fared.
     """
 
     def __init__(
@@ -59,8 +68,12 @@ class RunGeneration:
         policy: ChatPolicy,
         sleep: Sleep = asyncio.sleep,
         spending: SpendGuard = UnmeteredSpending(),
+        events: EventBus | None = None,
+        grounding: GatherContext | None = None,
     ) -> None:
+        self._grounding = grounding or GatherContext({})
         self._spending = spending
+        self._events = events
         self._router = router
         self._log = log
         self._uow_factory = uow_factory
@@ -81,6 +94,8 @@ class RunGeneration:
         store_error = await self._store(reply)
         await settle_chat_reply(self._spending, job.spend, reply, job.prompt_tokens)
         await self._announce(job, reply, store_error or error)
+        if store_error is None:
+            await announce_reply(self._events, job.owner_id, reply)
         return reply
 
     async def notify_listeners(self, job: GenerationJob, reply: Message) -> None:
@@ -99,6 +114,11 @@ class RunGeneration:
                 )
             except Exception:
                 log.exception("message_saved_hook_failed", message_id=str(message.id))
+        if job.user_message.position == 0 and reply.status is MessageStatus.COMPLETE:
+            with contextlib.suppress(Exception):
+                await self._hooks.first_exchange_stored(
+                    conversation_id=job.conversation_id, owner_id=job.owner_id
+                )
 
     async def _watch_cancel(self, job: GenerationJob, control: GenerationControl) -> None:
         try:
@@ -125,8 +145,9 @@ class RunGeneration:
         return GenerationCrashed("the reply could not be generated")
 
     async def _consume(self, job: GenerationJob, control: GenerationControl) -> None:
+        prompt = await self._grounded_prompt(job, control)
         stream: AsyncIterator[RoutedChunk] = self._router.stream(
-            job.spec, job.prompt, max_tokens=job.max_tokens, temperature=job.temperature
+            job.spec, prompt, max_tokens=job.max_tokens, temperature=job.temperature
         )
         try:
             while control.stop_reason is None:
@@ -150,6 +171,20 @@ class RunGeneration:
             if closer is not None:
                 await closer()
 
+    async def _grounded_prompt(
+        self, job: GenerationJob, control: GenerationControl
+    ) -> tuple[ChatMessage, ...]:
+        if not job.context_sources:
+            return job.prompt
+        query = ContextQuery(job.owner_id, job.conversation_id, job.user_message.content)
+        control.awaiting_upstream = True  # a cancel may interrupt the wait for sources
+        try:
+            grounding = await self._grounding(job.context_sources, query)
+        finally:
+            control.awaiting_upstream = False
+        control.context = grounding.results
+        return with_context(job.prompt, grounding.block)
+
     async def _log_delta(self, job: GenerationJob, delta: str, control: GenerationControl) -> None:
         if control.log_broken:
             return
@@ -165,7 +200,9 @@ class RunGeneration:
     def _finished_reply(
         self, job: GenerationJob, control: GenerationControl, error: DomainError | None
     ) -> Message:
-        reply = dataclasses.replace(job.reply, model=control.model_id or job.spec.id)
+        reply = dataclasses.replace(
+            job.reply, model=control.model_id or job.spec.id, context=control.context
+        )
         text = control.text
         stop = None if control.completed else control.stop_reason
         if stop == "shutdown":

@@ -31,6 +31,7 @@ from application.usage.chat_spending import reserve_chat_turn
 from domain.context_window import Turn, fit_context
 from domain.conversations import Conversation
 from domain.errors import DomainError
+from domain.grounding import CONTEXT_RESERVE_TOKENS
 from domain.messages import Message, MessageStatus, check_content, pending_reply, user_message
 
 log = structlog.get_logger("parley.chat")
@@ -110,7 +111,9 @@ class SendMessage:
                 history=[Turn(m.role.value, m.content) for m in history if _usable(m)],
                 new_message=Turn("user", command.content),
                 context_window=spec.context_window,
-                max_tokens=max_tokens,
+                # A grounded turn keeps room for its context block.
+                max_tokens=max_tokens
+                + (CONTEXT_RESERVE_TOKENS if conversation.context_sources else 0),
                 counter=self._tokenizer,
             )
             now = self._clock.now()
@@ -160,6 +163,7 @@ class SendMessage:
             max_tokens=ticket.max_tokens,
             temperature=command.temperature,
             spend=ticket,
+            context_sources=conversation.context_sources,
         )
         try:
             finished = self._runner.start(job)

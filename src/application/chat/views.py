@@ -22,6 +22,20 @@ class UsageView(msgspec.Struct):
     total_tokens: int
 
 
+class ContextItemView(msgspec.Struct, omit_defaults=True):
+    text: str
+    title: str | None = None
+    url: str | None = None
+
+
+class SourceResultView(msgspec.Struct, omit_defaults=True):
+    source: str
+    status: str
+    """``ok``, ``unavailable`` or ``timeout``."""
+    items: list[ContextItemView]
+    detail: str | None = None
+
+
 class MessageView(msgspec.Struct):
     id: UUID
     conversation_id: UUID
@@ -35,6 +49,8 @@ class MessageView(msgspec.Struct):
     created_at: datetime
     generation_id: UUID | None = None
     """Set on assistant replies: follow or resume one still ``streaming`` with its events."""
+    context: list[SourceResultView] | None = None
+    """A grounded reply: each context source's status and the items it gave; else null."""
 
 
 class SourceView(msgspec.Struct):
@@ -54,6 +70,10 @@ class ConversationView(msgspec.Struct):
     source: SourceView | None = None
     """Where an imported conversation came from (``kind``: chatgpt, claude, openwebui,
     parley; ``id`` there); null for conversations started here."""
+    summary: str | None = None
+    """From a ``summarize_conversation`` job; null until one ran."""
+    context_sources: list[str] = msgspec.field(default_factory=list)
+    """Context sources asked before each turn (grounded replies)."""
 
 
 def money(amount: Decimal) -> str:
@@ -76,6 +96,17 @@ def message_view(message: Message) -> MessageView:
         error_code=message.error_code,
         created_at=message.created_at,
         generation_id=message.generation_id,
+        context=None
+        if message.context is None
+        else [
+            SourceResultView(
+                r.source,
+                r.status,
+                [ContextItemView(i.text, i.title, i.url) for i in r.items],
+                r.detail,
+            )
+            for r in message.context
+        ],
     )
 
 
@@ -98,4 +129,6 @@ def conversation_view(conversation: Conversation) -> ConversationView:
         source=SourceView(conversation.source.kind, conversation.source.id)
         if conversation.source
         else None,
+        summary=conversation.summary,
+        context_sources=list(conversation.context_sources),
     )

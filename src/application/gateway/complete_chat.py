@@ -47,6 +47,8 @@ class CompleteChatCommand:
     extra: Mapping[str, Any] = field(default_factory=dict)
     cache_opt_in: bool = False
     """The client asked for the response cache (``X-Parley-Cache: on``)."""
+    counts_as_message: bool = True
+    """False for background work (titles): metered in tokens, not in plan messages."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +102,7 @@ class CompleteChat:
         ticket = await self._spending.reserve(
             SpendRequest(
                 who.user_id, who.plan, who.api_key_id, spec, prompt_tokens, max_tokens,
-                stream=command.stream,
+                stream=command.stream, counts_as_message=command.counts_as_message,
             )
         )  # fmt: skip
         options: dict[str, Any] = {

@@ -54,6 +54,14 @@ class ConversationRepository(Protocol):
         first new message and refresh ``conversation.message_count``."""
 
     @abstractmethod
+    async def set_summary(self, conversation_id: UUID, owner_id: UUID, summary: str) -> bool:
+        """Store a summarize job's result; False if the conversation is gone."""
+
+    @abstractmethod
+    async def retitle(self, conversation_id: UUID, owner_id: UUID, *, old: str, new: str) -> bool:
+        """Replace the title only if it is still ``old`` (a rename by the owner wins)."""
+
+    @abstractmethod
     async def delete(self, conversation_id: UUID, owner_id: UUID) -> bool:
         """Delete it and all its messages; False if there was nothing of this owner's."""
 

@@ -30,6 +30,9 @@ class SpendRequest:
     """Completion tokens wanted, already bounded by the model's and the server's caps."""
     stream: bool = False
     """Streams also take one of the plan's concurrent-stream slots until settled."""
+    counts_as_message: bool = True
+    """A reply the user asked for counts against ``monthly_messages``; background work the
+    system starts for them (conversation titles) spends tokens only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,7 @@ class SpendTicket:
     max_tokens: int
     stream: bool = False
     hold: Hold | None = None
+    counts_as_message: bool = True
 
 
 class SpendGuard(Protocol):
@@ -76,6 +80,7 @@ class UnmeteredSpending(SpendGuard):
             request.model.id,
             request.max_tokens,
             request.stream,
+            counts_as_message=request.counts_as_message,
         )
 
     async def settle(

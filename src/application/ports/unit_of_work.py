@@ -8,7 +8,9 @@ from typing import Protocol, Self
 
 from application.ports.conversations import ConversationRepository, MessageRepository
 from application.ports.identity import ApiKeyRepository, AuthSessionRepository, UserRepository
+from application.ports.jobs import JobRepository
 from application.ports.message_vectors import MessageVectorRepository
+from application.ports.notifications import NotificationRepository
 from application.ports.usage_ledger import RouteStatsRepository, UsageRepository
 
 
@@ -27,6 +29,8 @@ class UnitOfWork(Protocol):
     message_vectors: MessageVectorRepository
     usage: UsageRepository
     route_stats: RouteStatsRepository
+    jobs: JobRepository
+    notifications: NotificationRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

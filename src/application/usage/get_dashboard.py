@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import structlog
 
@@ -26,6 +27,7 @@ class Remaining:
 
     tokens: int | None
     messages: int | None
+    jobs: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,8 @@ class Dashboard:
     remaining: Remaining
     in_flight_streams: int
     counts: UserCounts
+    jobs_this_month: int = 0
+    """Visible jobs submitted this month (what ``monthly_jobs`` caps)."""
 
 
 class GetDashboard:
@@ -69,6 +73,7 @@ class GetDashboard:
                 raise UserNotFound("the account no longer exists")
             usage = await uow.usage.totals_since(user.id, period.start)
             counts = await uow.usage.user_counts(user.id)
+            jobs = await uow.jobs.count_since(user.id, _month_start(period.start))
         plan = self._plans.get(user.plan)
         tokens_spent, messages_spent, streams = usage.total_tokens, usage.messages, 0
         try:
@@ -81,9 +86,15 @@ class GetDashboard:
             messages_spent = max(messages_spent, state.messages_used + state.messages_held)
             streams = state.streams_open
         remaining = Remaining(
-            _left(plan.monthly_tokens, tokens_spent), _left(plan.monthly_messages, messages_spent)
+            _left(plan.monthly_tokens, tokens_spent),
+            _left(plan.monthly_messages, messages_spent),
+            _left(plan.monthly_jobs, jobs),
         )
-        return Dashboard(user, plan, period, usage, remaining, streams, counts)
+        return Dashboard(user, plan, period, usage, remaining, streams, counts, jobs)
+
+
+def _month_start(day: date) -> datetime:
+    return datetime(day.year, day.month, 1, tzinfo=UTC)
 
 
 def _left(limit: int | None, spent: int) -> int | None:

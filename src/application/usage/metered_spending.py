@@ -87,7 +87,8 @@ class MeteredSpending(SpendGuard):
         max_tokens = request.max_tokens
         if limits != QuotaLimits():
             prompt = max(0, request.prompt_tokens)
-            ask = QuotaAsk(prompt + request.max_tokens, prompt + 1, 1, request.stream)
+            messages = 1 if request.counts_as_message else 0
+            ask = QuotaAsk(prompt + request.max_tokens, prompt + 1, messages, request.stream)
             reservation = await self._reserve(request.user_id, ask, limits, uow)
             self._refuse_if_denied(reservation, plan)
             hold = reservation.hold
@@ -96,16 +97,18 @@ class MeteredSpending(SpendGuard):
         if request.stream:
             self._metrics.stream_started()
         return SpendTicket(
-            request.user_id, request.api_key_id, request.model.id, max_tokens, request.stream, hold
-        )
+            request.user_id, request.api_key_id, request.model.id, max_tokens, request.stream, hold,
+            counts_as_message=request.counts_as_message,
+        )  # fmt: skip
 
     async def settle(
         self, ticket: SpendTicket, *, model_id: str, prompt_tokens: int, completion_tokens: int
     ) -> None:
         prompt, completion = max(0, prompt_tokens), max(0, completion_tokens)
-        messages = 1 if prompt + completion > 0 else 0
+        spent = prompt + completion > 0
+        messages = 1 if spent and ticket.counts_as_message else 0
         await self._close(ticket, prompt + completion, messages)
-        if not messages:
+        if not spent:
             return
         cost = self._cost(model_id, ticket.model_id, prompt, completion)
         self._metrics.tokens_spent(model_id, prompt, completion, float(cost))

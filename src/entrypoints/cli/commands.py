@@ -28,3 +28,16 @@ def register(app: typer.Typer) -> None:
 
     app.command("import")(portability.import_)
     app.command("export")(portability.export)
+    from entrypoints.cli import jobs
+
+    app.add_typer(jobs.app, name="jobs")
+    app.command("worker")(jobs.worker)
+
+    from entrypoints.cli import health
+
+    app.command("health")(health.health)
+
+    from entrypoints.cli import notifications
+
+    app.command("notifications")(notifications.notifications)
+    app.command("notify")(notifications.notify)

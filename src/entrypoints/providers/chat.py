@@ -28,8 +28,10 @@ from application.chat.resume_generation import ResumeGeneration
 from application.chat.run_generation import RunGeneration
 from application.chat.send_message import SendMessage
 from application.chat.update_conversation import UpdateConversation
+from application.grounding.gather_context import GatherContext
 from application.llm.router import LLMRouter
 from application.ports.clock import Clock
+from application.ports.event_bus import EventBus
 from application.ports.generation_log import GenerationLog
 from application.ports.message_hooks import MessageHooks, NoMessageHooks
 from application.ports.spend_guard import SpendGuard
@@ -69,8 +71,13 @@ class ChatProvider(Provider):
         hooks: MessageHooks,
         policy: ChatPolicy,
         spending: SpendGuard,
+        events: EventBus,
+        grounding: GatherContext,
     ) -> RunGeneration:
-        return RunGeneration(router, log, uow_factory, tokenizer, hooks, policy, spending=spending)
+        return RunGeneration(
+            router, log, uow_factory, tokenizer, hooks, policy, spending=spending,
+            events=events, grounding=grounding,
+        )  # fmt: skip
 
     @provide
     async def runner(

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dishka import Provider, Scope, provide, provide_all
+from dishka import Provider, Scope, decorate, provide, provide_all
 
 from adapters.portability.archive import ArchiveLimits
 from adapters.portability.export_files import FileExportStore
 from adapters.portability.sources import FileConversationSources
 from adapters.portability.uploads import FileImportUploads
 from application.chat.bulk_conversations import BulkConversations
+from application.jobs.handlers import JobHandlers
 from application.portability.download_export import DownloadExport
 from application.portability.export_conversations import ExportConversations, ExportPolicy
 from application.portability.import_conversations import ImportConversations
+from application.portability.job_handlers import ExportJob, ImportJob
 from application.ports.portability import ConversationSources, ExportStore, ImportUploads
 from entrypoints.settings import Settings
 
@@ -58,5 +60,27 @@ class PortabilityRequestProvider(Provider):
     use_cases = provide_all(BulkConversations)
 
 
+class PortabilityJobsProvider(Provider):
+    """Export and import become job kinds (replacing the jobs feature's placeholders)."""
+
+    scope = Scope.APP
+
+    @decorate
+    def with_portability_jobs(
+        self,
+        handlers: JobHandlers,
+        export: ExportConversations,
+        importer: ImportConversations,
+        uploads: ImportUploads,
+    ) -> JobHandlers:
+        existing = [handlers.get(kind) for kind in handlers.kinds()]
+        return JobHandlers([*existing, ExportJob(export), ImportJob(importer, uploads)])
+
+
 def providers(settings: Settings) -> list[Provider]:
     return [PortabilityProvider(), PortabilityRequestProvider()]
+
+
+def job_providers(settings: Settings) -> list[Provider]:
+    """After the jobs providers: they decorate its handler registry."""
+    return [PortabilityJobsProvider()]

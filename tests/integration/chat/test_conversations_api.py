@@ -16,6 +16,8 @@ CONVERSATION_FIELDS = {
     "created_at",
     "updated_at",
     "source",
+    "summary",
+    "context_sources",
 }
 
 

@@ -112,7 +112,7 @@ async def test_the_dashboard_shows_the_plan_and_what_is_left_this_month(h: Harne
     assert board["user"]["id"] == me.id and board["plan"]["name"] == "tiny"
     assert board["plan"]["monthly_messages"] == 2 and board["plan"]["monthly_tokens"] is None
     assert board["usage"]["messages"] == 1 and board["usage"]["period"] == "month"
-    assert board["remaining"] == {"tokens": None, "messages": 1}
+    assert board["remaining"] == {"tokens": None, "messages": 1, "jobs": None}
     assert board["counts"]["api_keys"] == 1
 
 

@@ -82,6 +82,20 @@ class FakeConversations(ConversationRepository):
         self.s.conversations[conversation.id] = dataclasses.replace(conversation)
         return first
 
+    async def set_summary(self, conversation_id: UUID, owner_id: UUID, summary: str) -> bool:
+        found = self.s.conversations.get(conversation_id)
+        if found is None or found.owner_id != owner_id:
+            return False
+        found.summary = summary
+        return True
+
+    async def retitle(self, conversation_id: UUID, owner_id: UUID, *, old: str, new: str) -> bool:
+        found = self.s.conversations.get(conversation_id)
+        if found is None or found.owner_id != owner_id or found.title != old:
+            return False
+        found.title = new
+        return True
+
     async def delete(self, conversation_id: UUID, owner_id: UUID) -> bool:
         if await self.get(conversation_id, owner_id) is None:
             return False

@@ -3,6 +3,7 @@ the in-process ledger)."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -81,6 +82,26 @@ async def test_a_used_up_message_quota_is_refused_until_next_month() -> None:
     assert error.details == {"quota": "messages", "limit": 3, "plan": "tiny"}
     assert error.retry_after_s == 6 * 86400 + 12 * 3600  # until 1 December, 00:00 UTC
     assert world.metrics.rejections == ["messages"]
+
+
+async def test_background_work_spends_tokens_but_not_the_plans_messages() -> None:
+    world = World()
+    for _ in range(5):  # more than the plan's 3 messages
+        ticket = await world.spending.reserve(
+            dataclasses.replace(world.ask(max_tokens=50), counts_as_message=False)
+        )
+        await world.spending.settle(
+            ticket, model_id="cheap", prompt_tokens=10, completion_tokens=40
+        )
+    await world.recorder.flush()
+    totals = await world.usage.totals_since(world.user, date(2026, 1, 1))
+    assert (totals.messages, totals.prompt_tokens, totals.completion_tokens) == (0, 50, 200)
+    for _ in range(3):  # all three of the plan's messages are still there
+        ticket = await world.spending.reserve(world.ask(max_tokens=10))
+        await world.spending.settle(ticket, model_id="cheap", prompt_tokens=5, completion_tokens=5)
+    with pytest.raises(QuotaExceeded) as caught:
+        await world.spending.reserve(world.ask(max_tokens=10))
+    assert caught.value.details is not None and caught.value.details["quota"] == "messages"
 
 
 async def test_a_short_token_quota_shrinks_the_completion_budget() -> None:

@@ -2,8 +2,17 @@
 
 from advanced_alchemy.base import orm_registry
 
-from adapters.persistence.models import chat, identity, search, usage
+from adapters.persistence.models import chat, health, identity, jobs, notifications, search, usage
 
 metadata = orm_registry.metadata
 
-__all__ = ["chat", "identity", "metadata", "search", "usage"]
+__all__ = [
+    "chat",
+    "health",
+    "identity",
+    "jobs",
+    "metadata",
+    "notifications",
+    "search",
+    "usage",
+]

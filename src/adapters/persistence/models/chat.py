@@ -48,6 +48,10 @@ class ConversationRow(UUIDBase):
     updated_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     source_kind: Mapped[str | None] = mapped_column(String(32))
     source_id: Mapped[str | None] = mapped_column(String(200))
+    summary: Mapped[str | None] = mapped_column(Text)
+    auto_title: Mapped[bool] = mapped_column(Boolean, default=False)
+    context_sources: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """JSON list of source names; NULL when the conversation is not grounded."""
 
 
 class MessageRow(UUIDBase):
@@ -80,3 +84,5 @@ class MessageRow(UUIDBase):
     lease_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     reasoning: Mapped[str | None] = mapped_column(Text)
+    context: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """JSON per-source results of a grounded reply; NULL otherwise."""

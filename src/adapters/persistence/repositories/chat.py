@@ -25,6 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.models.chat import ConversationRow, MessageRow
 from adapters.persistence.repositories.cursors import decode_cursor, encode_cursor
+from adapters.persistence.repositories.grounding_json import (
+    context_from_json,
+    context_json,
+    sources_from_json,
+    sources_json,
+)
 from application.ports.conversations import ConversationRepository, MessageRepository
 from domain.conversations import Conversation, ConversationNotFound, SourceRef
 from domain.messages import Message, MessageStatus, Role, TokenUsage
@@ -46,6 +52,7 @@ class SqlConversationRepository(ConversationRepository):
                 id=conversation.id,
                 owner_id=conversation.owner_id,
                 title=conversation.title,
+                auto_title=conversation.auto_title,
                 model=conversation.model,
                 system_prompt=conversation.system_prompt,
                 archived=conversation.archived,
@@ -54,6 +61,7 @@ class SqlConversationRepository(ConversationRepository):
                 updated_at=conversation.updated_at,
                 source_kind=conversation.source.kind if conversation.source else None,
                 source_id=conversation.source.id if conversation.source else None,
+                context_sources=sources_json(conversation.context_sources),
             )
         )
 
@@ -108,10 +116,12 @@ class SqlConversationRepository(ConversationRepository):
             .where(ConversationRow.id == conversation.id)
             .values(
                 title=conversation.title,
+                auto_title=conversation.auto_title,
                 model=conversation.model,
                 system_prompt=conversation.system_prompt,
                 archived=conversation.archived,
                 updated_at=conversation.updated_at,
+                context_sources=sources_json(conversation.context_sources),
             )
             .execution_options(synchronize_session=False)
         )
@@ -123,6 +133,7 @@ class SqlConversationRepository(ConversationRepository):
             .values(
                 message_count=ConversationRow.message_count + added,
                 title=conversation.title,
+                auto_title=conversation.auto_title,
                 updated_at=conversation.updated_at,
             )
             .returning(ConversationRow.message_count)
@@ -132,6 +143,26 @@ class SqlConversationRepository(ConversationRepository):
             raise ConversationNotFound(f"conversation {conversation.id} not found")
         conversation.message_count = count
         return int(count) - added
+
+    async def set_summary(self, conversation_id: UUID, owner_id: UUID, summary: str) -> bool:
+        c = ConversationRow
+        result = await self._session.execute(
+            update(c)
+            .where(c.id == conversation_id, c.owner_id == owner_id)
+            .values(summary=summary)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) > 0
+
+    async def retitle(self, conversation_id: UUID, owner_id: UUID, *, old: str, new: str) -> bool:
+        c = ConversationRow
+        result = await self._session.execute(
+            update(c)
+            .where(c.id == conversation_id, c.owner_id == owner_id, c.title == old)
+            .values(title=new)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) > 0
 
     async def delete(self, conversation_id: UUID, owner_id: UUID) -> bool:
         # Messages go with it: ON DELETE CASCADE (SQLite runs with foreign_keys=ON).
@@ -249,6 +280,7 @@ class SqlMessageRepository(MessageRepository):
                 lease_until=lease_until,
                 created_at=message.created_at,
                 reasoning=message.reasoning,
+                context=context_json(message.context),
             )
         )
 
@@ -291,6 +323,7 @@ class SqlMessageRepository(MessageRepository):
                 cost_nano_usd=_nano(message.cost_usd),
                 error_code=message.error_code,
                 lease_until=None,
+                context=context_json(message.context),
             )
             .execution_options(synchronize_session=False)
         )
@@ -354,6 +387,9 @@ def _conversation(row: ConversationRow) -> Conversation:
         source=SourceRef(row.source_kind, row.source_id)
         if row.source_kind is not None and row.source_id is not None
         else None,
+        summary=row.summary,
+        auto_title=row.auto_title,
+        context_sources=sources_from_json(row.context_sources),
     )
 
 
@@ -375,6 +411,7 @@ def message_from_row(row: MessageRow) -> Message:
         generation_id=row.generation_id,
         position=row.position,
         reasoning=row.reasoning,
+        context=context_from_json(row.context),
     )
 
 

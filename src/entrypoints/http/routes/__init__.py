@@ -14,7 +14,11 @@ from entrypoints.http.routes import (
     auth,
     conversations,
     health,
+    health_history,
+    imports,
+    jobs,
     metrics,
+    notifications,
     openai_compat,
     playground,
     portability,
@@ -32,6 +36,10 @@ SHUTDOWN_HOOKS.append(chat_lifecycle.stop_generations)  # first: replies still g
 STARTUP_HOOKS.append(search.start_search_index)
 SHUTDOWN_HOOKS.append(search.stop_search_index)
 STARTUP_HOOKS.append(portability.purge_expired_exports)
+STARTUP_HOOKS.append(jobs.start_embedded_jobs)
+SHUTDOWN_HOOKS.insert(0, jobs.stop_embedded_jobs)  # running jobs go back to the queue
+STARTUP_HOOKS.append(health_history.start_health_history)
+SHUTDOWN_HOOKS.insert(0, health_history.stop_health_history)
 
 
 def all_routes() -> list[Any]:
@@ -42,10 +50,14 @@ def all_routes() -> list[Any]:
         *api_keys.ROUTES,
         *conversations.ROUTES,
         *search.ROUTES,
+        *jobs.ROUTES,
         *ws.ROUTES,
+        *notifications.ROUTES,
         *usage.ROUTES,
         *admin.ROUTES,
+        *health_history.ROUTES,
         *metrics.ROUTES,
         *playground.ROUTES,
         *portability.ROUTES,
+        *imports.ROUTES,
     ]

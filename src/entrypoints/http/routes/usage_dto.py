@@ -146,24 +146,27 @@ class PlanOut(msgspec.Struct):
     monthly_messages: int | None
     concurrent_streams: int | None
     allowed_models: list[str]
+    monthly_jobs: int | None = None
 
     @classmethod
     def of(cls, p: Plan) -> PlanOut:
         return cls(
             p.name, p.monthly_tokens, p.monthly_messages, p.concurrent_streams,
-            sorted(p.allowed_models),
+            sorted(p.allowed_models), p.monthly_jobs,
         )  # fmt: skip
 
 
 class RemainingOut(msgspec.Struct):
     tokens: int | None
     messages: int | None
+    jobs: int | None = None
 
 
 class CountsOut(msgspec.Struct):
     conversations: int
     messages: int
     api_keys: int
+    jobs_this_month: int = 0
 
 
 class DashboardUsageOut(msgspec.Struct):
@@ -196,7 +199,9 @@ class DashboardOut(msgspec.Struct):
             UserOut.of(d.user),
             PlanOut.of(d.plan),
             usage,
-            RemainingOut(d.remaining.tokens, d.remaining.messages),
+            RemainingOut(d.remaining.tokens, d.remaining.messages, d.remaining.jobs),
             d.in_flight_streams,
-            CountsOut(d.counts.conversations, d.counts.messages, d.counts.api_keys),
+            CountsOut(
+                d.counts.conversations, d.counts.messages, d.counts.api_keys, d.jobs_this_month
+            ),
         )

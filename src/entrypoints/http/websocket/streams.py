@@ -103,13 +103,18 @@ class SocketStreams:
 
     async def _chat(self, frame: ChatFrame, stream: _Stream) -> None:
         principal = self._socket.principal
+        self._socket.chat_starting()
+        started = None
         try:
             # Shielded: a socket that goes away mid-start must not leave a stored message
             # whose reply never started.
             sent = await shielded(start_chat(self._container, principal, frame, self._max_chars))
+            started = sent.generation_id
         except DomainError as exc:
             await self._socket.send(error_frame(exc, stream.key))
             return
+        finally:
+            self._socket.chat_started(started)
         stream.conversation_id = sent.conversation.id
         stream.generation_id = sent.generation_id
         stream.acked = await self._socket.send(ack_frame(stream.key, sent))

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_import_sources"
-down_revision = "0004_usage"
+down_revision = "0007_jobs"
 branch_labels = None
 depends_on = None
 
