@@ -26,6 +26,15 @@ class InvalidTitle(InvalidInput):
     title = "Invalid title"
 
 
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """Where an imported conversation came from: ``kind`` (chatgpt, claude, openwebui,
+    parley) and its id there. One owner holds at most one conversation per source ref."""
+
+    kind: str
+    id: str
+
+
 @dataclass(slots=True)
 class Conversation:
     """Belongs to exactly one owner for its whole life; ``updated_at`` is the last activity."""
@@ -39,6 +48,7 @@ class Conversation:
     message_count: int
     created_at: datetime
     updated_at: datetime
+    source: SourceRef | None = None
     summary: str | None = None
     """Written by a summarize job."""
     auto_title: bool = False
@@ -88,6 +98,16 @@ class Conversation:
 
     def touch(self, now: datetime) -> None:
         self.updated_at = max(self.updated_at, now)
+
+
+def imported_title(title: str | None, first_message: str) -> str:
+    """A foreign title made to fit: whitespace folded, cut to the limit; none (or blank):
+    the first message's opening words, as for a new conversation."""
+    words = " ".join((title or "").split())
+    if words:
+        return words[:MAX_TITLE_CHARS]
+    words = " ".join(first_message.split())
+    return words[:AUTO_TITLE_CHARS] if words else DEFAULT_TITLE
 
 
 def clean_title(title: str) -> str:

@@ -36,6 +36,13 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class Gone(DomainError):
+    """It existed but has expired for good (an export past its download window)."""
+
+    code = "GONE"
+    title = "Gone"
+
+
 class Unauthenticated(DomainError):
     code = "UNAUTHENTICATED"
     title = "Authentication required"

@@ -86,6 +86,8 @@ class Message:
     error_code: str | None = None
     generation_id: UUID | None = None
     position: int = 0
+    reasoning: str | None = None
+    """The model's visible reasoning, kept apart from the answer (imported replies)."""
     context: list[SourceResult] | None = None
     """A grounded reply: how each context source fared and the items it gave."""
 

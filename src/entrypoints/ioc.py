@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dishka import AsyncContainer, Provider, make_async_container
 
-from entrypoints.providers import chat, identity, infra, jobs, notifications, search
+from entrypoints.providers import chat, identity, infra, jobs, notifications, portability, search
 from entrypoints.providers import grounding as grounding_providers
 from entrypoints.providers import health as health_providers
 from entrypoints.providers import llm as llm_providers
@@ -23,9 +23,11 @@ def build_providers(settings: Settings) -> list[Provider]:
         *notifications.providers(settings),
         *usage_providers.providers(settings),
         *websocket_providers.providers(settings),
+        *portability.providers(settings),
         *jobs.providers(settings),
         *health_providers.providers(settings),
         *grounding_providers.providers(settings),
+        *portability.job_providers(settings),
     ]
 
 

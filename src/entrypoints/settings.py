@@ -361,6 +361,21 @@ class Settings(Struct, kw_only=True, forbid_unknown_fields=True):
     workers: Annotated[int, _doc("uvicorn worker processes."), Meta(ge=1)] = 1
     log_level: Annotated[str, _doc("debug, info, warning or error.")] = "info"
     log_json: Annotated[bool | None, _doc("JSON logs; default: on in production.")] = None
+    import_max_bytes: Annotated[
+        int, _doc("Largest accepted import upload (413 beyond it)."), Meta(ge=1024)
+    ] = 200 * 1024 * 1024
+    import_max_entries: Annotated[int, _doc("Most entries an import zip may hold."), Meta(ge=1)] = (
+        10_000
+    )
+    import_max_unpacked_bytes: Annotated[
+        int, _doc("Largest total unpacked size of an import zip."), Meta(ge=1024)
+    ] = 2 * 1024**3
+    import_max_ratio: Annotated[
+        float, _doc("Highest compression ratio of an import zip entry (zip bombs)."), Meta(gt=1)
+    ] = 200.0
+    export_ttl_s: Annotated[
+        int, _doc("How long an export stays downloadable; then it is deleted."), Meta(ge=60)
+    ] = 86_400
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)

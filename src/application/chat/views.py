@@ -53,6 +53,11 @@ class MessageView(msgspec.Struct):
     """A grounded reply: each context source's status and the items it gave; else null."""
 
 
+class SourceView(msgspec.Struct):
+    kind: str
+    id: str
+
+
 class ConversationView(msgspec.Struct):
     id: UUID
     title: str
@@ -62,6 +67,9 @@ class ConversationView(msgspec.Struct):
     message_count: int
     created_at: datetime
     updated_at: datetime
+    source: SourceView | None = None
+    """Where an imported conversation came from (``kind``: chatgpt, claude, openwebui,
+    parley; ``id`` there); null for conversations started here."""
     summary: str | None = None
     """From a ``summarize_conversation`` job; null until one ran."""
     context_sources: list[str] = msgspec.field(default_factory=list)
@@ -118,6 +126,9 @@ def conversation_view(conversation: Conversation) -> ConversationView:
         message_count=conversation.message_count,
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
+        source=SourceView(conversation.source.kind, conversation.source.id)
+        if conversation.source
+        else None,
         summary=conversation.summary,
         context_sources=list(conversation.context_sources),
     )

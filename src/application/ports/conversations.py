@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.conversations import Conversation
+from domain.conversations import Conversation, SourceRef
 from domain.messages import Message
 from domain.pagination import Page
 
@@ -64,6 +64,30 @@ class ConversationRepository(Protocol):
     @abstractmethod
     async def delete(self, conversation_id: UUID, owner_id: UUID) -> bool:
         """Delete it and all its messages; False if there was nothing of this owner's."""
+
+    @abstractmethod
+    async def with_source(self, owner_id: UUID, source: SourceRef) -> UUID | None:
+        """The owner's conversation imported from ``source``, if any (at most one exists)."""
+
+    @abstractmethod
+    async def with_sources(
+        self, owner_id: UUID, sources: Collection[SourceRef]
+    ) -> dict[SourceRef, UUID]:
+        """Those of ``sources`` the owner already imported, with their conversations."""
+
+    @abstractmethod
+    async def add_imported(self, conversation: Conversation, messages: Collection[Message]) -> None:
+        """A whole imported conversation, its finished messages included, in bulk."""
+
+    @abstractmethod
+    async def set_archived(
+        self, owner_id: UUID, ids: Collection[UUID], archived: bool
+    ) -> set[UUID]:
+        """(Un)archive those of ``ids`` that are the owner's; the ids that were."""
+
+    @abstractmethod
+    async def delete_many(self, owner_id: UUID, ids: Collection[UUID]) -> set[UUID]:
+        """Delete those of ``ids`` that are the owner's, with their messages; the ids that were."""
 
 
 class MessageRepository(Protocol):

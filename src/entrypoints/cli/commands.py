@@ -24,6 +24,10 @@ def register(app: typer.Typer) -> None:
     app.command("reindex")(search.reindex)
     app.command("search")(search.search)
 
+    from entrypoints.cli import portability
+
+    app.command("import")(portability.import_)
+    app.command("export")(portability.export)
     from entrypoints.cli import jobs
 
     app.add_typer(jobs.app, name="jobs")

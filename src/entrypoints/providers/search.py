@@ -19,6 +19,7 @@ from application.search.catch_up import CatchUpIndex
 from application.search.forget_conversation import ForgetConversationVectors
 from application.search.health import VectorIndexProbe
 from application.search.hooks import SearchIndexingHooks
+from application.search.imported_indexing import ImportedMessagesIndexing
 from application.search.index_messages import IndexMessages
 from application.search.index_status import IndexStatus
 from application.search.indexing_queue import IndexingQueue
@@ -100,6 +101,10 @@ class SearchProvider(Provider):
     @provide
     def hooks(self, queue: IndexingQueue) -> MessageHooks:
         return SearchIndexingHooks(queue)
+
+    @provide
+    def imported_indexing(self, catch_up: CatchUpIndex) -> ImportedMessagesIndexing:
+        return ImportedMessagesIndexing(lambda: catch_up(embed_backlog=True))
 
     @provide
     def maintenance(

@@ -108,7 +108,7 @@ async def test_bad_kinds_and_params_are_refused_with_nothing_queued(jobs_client)
             {"kind": "summarize_conversation", "params": {"conversation_id": "nope"}},
             "VALIDATION_ERROR",
         ),
-        ({"kind": "export", "params": {}}, "JOB_KIND_UNAVAILABLE"),
+        ({"kind": "export", "params": {"format": "pdf"}}, "VALIDATION_ERROR"),
     ]
     for body, code in cases:
         response = await jobs_client.post(JOBS, json=body, headers=me)

@@ -19,7 +19,7 @@ from application.ports.llm import ChatMessage, Chunk, Usage
 from application.ports.message_hooks import MessageHooks
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.catalog import ModelCatalog, ModelSpec
-from domain.conversations import Conversation
+from domain.conversations import Conversation, SourceRef
 from domain.errors import DomainError
 from domain.messages import Message, MessageStatus
 from domain.pagination import Page
@@ -103,6 +103,37 @@ class FakeConversations(ConversationRepository):
         for mid in [m.id for m in self.s.messages.values() if m.conversation_id == conversation_id]:
             del self.s.messages[mid]
         return True
+
+    async def with_source(self, owner_id: UUID, source: SourceRef) -> UUID | None:
+        for c in self.s.conversations.values():
+            if c.owner_id == owner_id and c.source == source:
+                return c.id
+        return None
+
+    async def with_sources(
+        self, owner_id: UUID, sources: Collection[SourceRef]
+    ) -> dict[SourceRef, UUID]:
+        return {s: cid for s in sources if (cid := await self.with_source(owner_id, s))}
+
+    async def add_imported(self, conversation: Conversation, messages: Collection[Message]) -> None:
+        await self.add(conversation)
+        for message in messages:
+            self.s.messages[message.id] = dataclasses.replace(message)
+
+    async def set_archived(
+        self, owner_id: UUID, ids: Collection[UUID], archived: bool
+    ) -> set[UUID]:
+        done = set()
+        for cid in ids:
+            found = await self.get(cid, owner_id)
+            if found is not None:
+                found.archived = archived
+                await self.save(found)
+                done.add(cid)
+        return done
+
+    async def delete_many(self, owner_id: UUID, ids: Collection[UUID]) -> set[UUID]:
+        return {cid for cid in ids if await self.delete(cid, owner_id)}
 
 
 class FakeMessages(MessageRepository):

@@ -34,6 +34,8 @@ class ConversationRow(UUIDBase):
     __table_args__ = (
         # Serves "my conversations, newest activity first" with keyset pagination.
         Index("ix_conversations_owner_id_updated_at", "owner_id", "updated_at", "id"),
+        # An imported conversation is stored once per owner: a second import skips it.
+        Index("uq_conversations_owner_source", "owner_id", "source_kind", "source_id", unique=True),
     )
 
     owner_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -44,6 +46,8 @@ class ConversationRow(UUIDBase):
     message_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    source_kind: Mapped[str | None] = mapped_column(String(32))
+    source_id: Mapped[str | None] = mapped_column(String(200))
     summary: Mapped[str | None] = mapped_column(Text)
     auto_title: Mapped[bool] = mapped_column(Boolean, default=False)
     context_sources: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -79,5 +83,6 @@ class MessageRow(UUIDBase):
     generation_id: Mapped[UUID | None] = mapped_column(GUID(length=16))
     lease_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    reasoning: Mapped[str | None] = mapped_column(Text)
     context: Mapped[str | None] = mapped_column(Text, nullable=True)
     """JSON per-source results of a grounded reply; NULL otherwise."""

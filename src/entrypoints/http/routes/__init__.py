@@ -15,11 +15,13 @@ from entrypoints.http.routes import (
     conversations,
     health,
     health_history,
+    imports,
     jobs,
     metrics,
     notifications,
     openai_compat,
     playground,
+    portability,
     search,
     usage,
     ws,
@@ -33,6 +35,7 @@ STARTUP_HOOKS.append(chat_lifecycle.recover_orphaned_generations)
 SHUTDOWN_HOOKS.append(chat_lifecycle.stop_generations)  # first: replies still get indexed
 STARTUP_HOOKS.append(search.start_search_index)
 SHUTDOWN_HOOKS.append(search.stop_search_index)
+STARTUP_HOOKS.append(portability.purge_expired_exports)
 STARTUP_HOOKS.append(jobs.start_embedded_jobs)
 SHUTDOWN_HOOKS.insert(0, jobs.stop_embedded_jobs)  # running jobs go back to the queue
 STARTUP_HOOKS.append(health_history.start_health_history)
@@ -55,4 +58,6 @@ def all_routes() -> list[Any]:
         *health_history.ROUTES,
         *metrics.ROUTES,
         *playground.ROUTES,
+        *portability.ROUTES,
+        *imports.ROUTES,
     ]

@@ -1,0 +1,1 @@
+"""Conversation sources (import readers per format) and export writers, with their files."""

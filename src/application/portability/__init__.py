@@ -1,0 +1,1 @@
+"""Moving conversations in (imports) and out (exports), and their download."""
