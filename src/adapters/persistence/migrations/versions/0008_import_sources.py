@@ -1,6 +1,6 @@
 """import sources: where an imported conversation came from; kept reasoning of replies
 
-Revision ID: 0005_import_sources
+Revision ID: 0008_import_sources
 Revises: 0004_usage
 Create Date: 2026-12-01
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_import_sources"
+revision = "0008_import_sources"
 down_revision = "0007_jobs"
 branch_labels = None
 depends_on = None
