@@ -65,6 +65,14 @@ class MessageRepository(Protocol):
     async def add(self, message: Message, *, lease_until: datetime | None = None) -> None:
         """``lease_until``: a ``streaming`` reply is presumed orphaned once its lease lapses."""
 
+    async def add_turn(
+        self, user: Message, reply: Message, *, lease_until: datetime | None = None
+    ) -> None:
+        """A chat turn's two messages (``lease_until`` is the reply's); adapters write them
+        in one statement."""
+        await self.add(user)
+        await self.add(reply, lease_until=lease_until)
+
     @abstractmethod
     async def get(self, message_id: UUID) -> Message | None: ...
 

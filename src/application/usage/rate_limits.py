@@ -7,7 +7,7 @@ from typing import Literal
 from uuid import UUID
 
 from application.ports.metrics import Metrics
-from application.ports.rate_limiter import RateDecision, RateLimit, RateLimiter
+from application.ports.rate_limiter import ChatSendLimit, RateDecision, RateLimit, RateLimiter
 
 RouteGroup = Literal["chat", "login", "default"]
 
@@ -58,9 +58,9 @@ class RateLimits:
         return decision
 
 
-class ChatRateLimit:
-    """The per-user chat-send limit, for transports that are not HTTP routes (a WebSocket
-    calls it for each ``chat`` frame). REST, SSE and /v1 sends count in the same window."""
+class ChatRateLimit(ChatSendLimit):
+    """The per-user chat-send limit, applied by SendMessage and CompleteChat, so REST, SSE,
+    WebSocket, CLI and /v1 sends count in one window whatever carried them."""
 
     def __init__(self, limits: RateLimits) -> None:
         self._limits = limits

@@ -10,7 +10,6 @@ from adapters.memory.rate_limiter import MemoryRateLimiter
 from application.identity.authenticate import Authenticate
 from application.ports.rate_limiter import RateLimiter
 from application.usage.fallback_rate_limiter import FallbackRateLimiter
-from application.usage.rate_limits import ChatRateLimit, RateLimits
 from entrypoints.http.websocket.registry import SocketRegistry
 from entrypoints.http.websocket.services import SocketServices
 from entrypoints.settings import Settings
@@ -33,16 +32,14 @@ class WebSocketProvider(Provider):
         settings: Settings,
         authenticate: Authenticate,
         limiter: RateLimiter,
-        rate_limits: RateLimits,
         registry: SocketRegistry,
     ) -> SocketServices:
-        chat_limit = ChatRateLimit(rate_limits)
         # Frame limits degrade like route limits when Redis is down (R20): per instance,
-        # never unlimited; the chat limit and quotas keep their own policies.
+        # never unlimited. Chat sends are limited by SendMessage itself, like every send.
         frames = (
             FallbackRateLimiter(limiter, MemoryRateLimiter()) if settings.redis.url else limiter
         )
-        return SocketServices.build(settings, authenticate, frames, chat_limit, registry)
+        return SocketServices.build(settings, authenticate, frames, registry)
 
 
 def providers(settings: Settings) -> list[Provider]:

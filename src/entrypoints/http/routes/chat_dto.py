@@ -39,6 +39,19 @@ class SendMessageBody(msgspec.Struct):
     stream: bool = False
 
 
+class StartTurnBody(msgspec.Struct):
+    """``POST /api/v1/conversations/messages``: no ``conversation_id`` starts a new one."""
+
+    content: str
+    conversation_id: UUID | None = None
+    model: ModelId | None = None
+    system_prompt: str | None = None
+    """For a new conversation only."""
+    temperature: Annotated[float, msgspec.Meta(ge=0, le=2)] | None = None
+    max_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    stream: bool = False
+
+
 class ConversationList(msgspec.Struct):
     items: list[ConversationView]
     next_cursor: str | None
@@ -58,3 +71,10 @@ class SentMessageOut(msgspec.Struct):
 class CancelAccepted(msgspec.Struct):
     generation_id: UUID
     status: str = "cancel_requested"
+
+
+class StartedTurnOut(msgspec.Struct):
+    conversation: ConversationView
+    user_message: MessageView
+    assistant_message: MessageView
+    generation_id: UUID

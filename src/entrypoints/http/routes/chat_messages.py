@@ -18,10 +18,17 @@ from litestar.response import Stream
 
 from application.chat.cancel_generation import CancelGeneration
 from application.chat.resume_generation import ResumeGeneration, ResumeGenerationQuery
-from application.chat.send_message import SendMessage, SendMessageCommand
-from application.chat.views import message_view
+from application.chat.send_message import SendMessage, SendMessageCommand, SentMessage
+from application.chat.views import conversation_view, message_view
 from application.identity.principal import Principal
-from entrypoints.http.routes.chat_dto import CancelAccepted, SendMessageBody, SentMessageOut
+from entrypoints.http.rate_limit_guard import CHAT_SEND, RATE_LIMIT_STATE, UPSTREAM_STATE
+from entrypoints.http.routes.chat_dto import (
+    CancelAccepted,
+    SendMessageBody,
+    SentMessageOut,
+    StartedTurnOut,
+    StartTurnBody,
+)
 from entrypoints.http.sse import sse_response
 from entrypoints.settings import Settings
 
@@ -49,6 +56,7 @@ SSE_DOC = ResponseSpec(
     summary="Send a message; get the reply as JSON (201) or as an SSE stream (200)",
     description="Streams when `stream` is true or the request accepts `text/event-stream`.",
     responses={200: SSE_DOC},
+    opt={CHAT_SEND: True},
 )
 @inject
 async def send(
@@ -60,27 +68,91 @@ async def send(
     resume: FromDishka[ResumeGeneration],
     settings: FromDishka[Settings],
 ) -> Response[SentMessageOut]:
-    streaming = data.stream or EVENT_STREAM in request.headers.get("accept", "")
-    sent = await send_message(
-        SendMessageCommand(
-            owner_id=principal.user_id,
-            conversation_id=conversation_id,
-            content=data.content,
-            model=data.model,
-            temperature=data.temperature,
-            max_tokens=data.max_tokens,
-            wait=not streaming,
-            plan=principal.plan,
-            api_key_id=principal.api_key_id,
-        )
-    )
+    streaming = _wants_stream(data.stream, request)
+    command = _command(principal, conversation_id, data, streaming)
+    sent = await send_message(command)
+    _publish(request, sent)
     if streaming:
-        query = ResumeGenerationQuery(principal.user_id, conversation_id, sent.generation_id)
-        return sse_response(await resume(query), settings.chat.keepalive_s)  # type: ignore[return-value]
+        return await _stream(sent, principal, resume, settings)  # type: ignore[return-value]
     body = SentMessageOut(
         message_view(sent.user_message), message_view(sent.assistant_message), sent.generation_id
     )
     return Response(body, status_code=201)
+
+
+@post(
+    "/messages",
+    status_code=201,
+    summary="Send a message to a new (or a named) conversation in one call",
+    description="Without `conversation_id`, the conversation is created with the turn, in "
+    "the same transaction: a refused message leaves nothing behind. JSON (201) or SSE (200) "
+    "as for `POST /{id}/messages`; the `start` event names the conversation.",
+    responses={200: SSE_DOC},
+    opt={CHAT_SEND: True},
+)
+@inject
+async def send_new(
+    data: JSONBody[StartTurnBody],
+    request: Request[Any, Any, Any],
+    principal: FromDishka[Principal],
+    send_message: FromDishka[SendMessage],
+    resume: FromDishka[ResumeGeneration],
+    settings: FromDishka[Settings],
+) -> Response[StartedTurnOut]:
+    streaming = _wants_stream(data.stream, request)
+    command = _command(principal, data.conversation_id, data, streaming, data.system_prompt)
+    sent = await send_message(command)
+    _publish(request, sent)
+    if streaming:
+        return await _stream(sent, principal, resume, settings)  # type: ignore[return-value]
+    body = StartedTurnOut(
+        conversation_view(sent.conversation),
+        message_view(sent.user_message),
+        message_view(sent.assistant_message),
+        sent.generation_id,
+    )
+    return Response(body, status_code=201)
+
+
+def _wants_stream(stream: bool, request: Request[Any, Any, Any]) -> bool:
+    return stream or EVENT_STREAM in request.headers.get("accept", "")
+
+
+def _command(
+    principal: Principal,
+    conversation_id: UUID | None,
+    data: SendMessageBody | StartTurnBody,
+    streaming: bool,
+    system_prompt: str | None = None,
+) -> SendMessageCommand:
+    return SendMessageCommand(
+        owner_id=principal.user_id,
+        conversation_id=conversation_id,
+        content=data.content,
+        model=data.model,
+        temperature=data.temperature,
+        max_tokens=data.max_tokens,
+        wait=not streaming,
+        plan=principal.plan,
+        api_key_id=principal.api_key_id,
+        system_prompt=system_prompt,
+    )
+
+
+def _publish(request: Request[Any, Any, Any], sent: SentMessage) -> None:
+    """For the response's headers: the chat-send limit's decision (RateLimit-*) and the
+    time spent waiting on the model (``X-Parley-Overhead-Ms`` is the rest)."""
+    state = request.scope.setdefault("state", {})
+    if sent.rate is not None:
+        state[RATE_LIMIT_STATE] = sent.rate
+    state[UPSTREAM_STATE] = sent.upstream_s
+
+
+async def _stream(
+    sent: SentMessage, principal: Principal, resume: ResumeGeneration, settings: Settings
+) -> Stream:
+    query = ResumeGenerationQuery(principal.user_id, sent.conversation.id, sent.generation_id)
+    return sse_response(await resume(query), settings.chat.keepalive_s)
 
 
 @get(
