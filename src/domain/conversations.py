@@ -68,12 +68,15 @@ class Conversation:
     def rename(self, title: str) -> None:
         self.title = clean_title(title)
 
-    def title_from_first_message(self, content: str) -> None:
-        """An untitled conversation is named after its first message, so lists are readable."""
+    def title_from_first_message(self, content: str) -> bool:
+        """An untitled conversation is named after its first message, so lists are readable.
+        True if the title changed."""
         if self.message_count == 0 and self.title == DEFAULT_TITLE:
             words = " ".join(content.split())
             if words:
                 self.title = words[:AUTO_TITLE_CHARS]
+                return True
+        return False
 
     def touch(self, now: datetime) -> None:
         self.updated_at = max(self.updated_at, now)

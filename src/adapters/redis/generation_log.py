@@ -75,6 +75,24 @@ class RedisGenerationLog(GenerationLog):
             pipe.expire(key, self._ttl_s)
             await _guard(pipe.execute)
 
+    async def open(self, info: GenerationInfo, first: GenerationEvent) -> str:
+        """The info hash and the first event in one pipelined round trip."""
+        info_key = self._key(info.generation_id, "info")
+        events = self._key(info.generation_id, "events")
+        mapping: dict[Any, Any] = {
+            "owner": str(info.owner_id),
+            "conversation": str(info.conversation_id),
+            "message": str(info.message_id),
+        }
+        fields: dict[Any, Any] = {"k": first.kind, "d": _encode(first.data)}
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hset(info_key, mapping=mapping)
+            pipe.xadd(events, fields, id="0-*", maxlen=self._max_events, approximate=True)
+            pipe.expire(info_key, self._ttl_s)
+            pipe.expire(events, self._ttl_s)
+            results = await _guard(pipe.execute)
+        return _seq(results[1])
+
     async def info(self, generation_id: UUID) -> GenerationInfo | None:
         raw = await _guard(lambda: self._redis.hgetall(self._key(generation_id, "info")))
         if not raw:

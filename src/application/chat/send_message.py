@@ -19,22 +19,20 @@ from application.chat.create_conversation import check_system_prompt
 from application.chat.generation_events import start_event
 from application.chat.generation_job import GenerationJob
 from application.chat.generation_runner import GenerationRunner
-from application.chat.get_conversation import owned_conversation
 from application.chat.policy import ChatPolicy
 from application.llm.router import LLMRouter
 from application.ports.clock import Clock
 from application.ports.generation_log import GenerationInfo, GenerationLog
 from application.ports.ids import IdGenerator
-from application.ports.llm import ChatMessage
 from application.ports.rate_limiter import ChatSendLimit, NoChatSendLimit, RateDecision
 from application.ports.spend_guard import SpendGuard, SpendRequest, UnmeteredSpending
 from application.ports.tokenizer import Tokenizer
 from application.ports.unit_of_work import UnitOfWork
 from application.usage.charge import Charge
 from domain.context_window import Turn, fit_context
-from domain.conversations import Conversation
+from domain.conversations import Conversation, ConversationNotFound
 from domain.errors import DomainError
-from domain.messages import Message, MessageStatus, check_content, pending_reply, user_message
+from domain.messages import Message, check_content, pending_reply, user_message
 
 log = structlog.get_logger("parley.chat")
 
@@ -127,25 +125,28 @@ class SendMessage:
             conversation, created = await self._conversation(uow, command, now)
             spec = self._router.resolve(command.model or conversation.model)
             max_tokens = spec.bound_max_tokens(command.max_tokens, self._policy.server_max_tokens)
-            history = [] if created else await uow.messages.recent(
+            history = [] if created else await uow.messages.prompt_history(
                 conversation.id, self._policy.history_messages
             )  # fmt: skip
             fitted = fit_context(
                 system_prompt=conversation.system_prompt,
-                history=[Turn(m.role.value, m.content) for m in history if _usable(m)],
+                history=history,
                 new_message=Turn("user", command.content),
                 context_window=spec.context_window,
                 max_tokens=max_tokens,
                 counter=self._tokenizer,
             )
-            conversation.title_from_first_message(command.content)
-            conversation.touch(now)
             if created:
+                conversation.title_from_first_message(command.content)
                 conversation.message_count = 2
                 await uow.conversations.add(conversation)
                 first = 0
             else:
-                first = await uow.conversations.record_messages(conversation, 2)
+                first = conversation.message_count  # positions claimed with the read
+                titled = conversation.title_from_first_message(command.content)
+                conversation.message_count = first + 2
+                if titled:
+                    await uow.conversations.save(conversation)
             user = user_message(
                 id=self._ids.new_id(),
                 conversation_id=conversation.id,
@@ -183,7 +184,7 @@ class SendMessage:
                 user_message=user,
                 reply=reply,
                 spec=spec,
-                prompt=tuple(ChatMessage(t.role, t.content) for t in fitted.turns),
+                prompt=tuple(fitted.turns),
                 prompt_tokens=fitted.prompt_tokens,
                 max_tokens=charge.max_tokens,
                 temperature=command.temperature,
@@ -202,8 +203,15 @@ class SendMessage:
     async def _conversation(
         self, uow: UnitOfWork, command: SendMessageCommand, now: datetime
     ) -> tuple[Conversation, bool]:
+        """The conversation with the turn's two positions claimed (one statement), or a new
+        one, not yet stored."""
         if command.conversation_id is not None:
-            found = await owned_conversation(uow, command.owner_id, command.conversation_id)
+            found = await uow.conversations.claim_turn(
+                command.conversation_id, command.owner_id, 2, now
+            )
+            if found is None:
+                raise ConversationNotFound(f"conversation {command.conversation_id} not found")
+            found.touch(now)
             return found, False
         spec = self._router.resolve(command.model)
         new = Conversation.start(
@@ -225,22 +233,12 @@ class SendMessage:
     ) -> str | None:
         """A log outage must not lose the reply: it is still generated and stored."""
         try:
-            await self._log.begin(
-                GenerationInfo(generation_id, owner_id, conversation.id, reply.id)
-            )
-            return await self._log.append(
-                generation_id, start_event(generation_id, conversation.id, user, reply)
+            return await self._log.open(
+                GenerationInfo(generation_id, owner_id, conversation.id, reply.id),
+                start_event(generation_id, conversation.id, user, reply),
             )
         except DomainError as exc:
             log.warning(
                 "generation_log_unavailable", generation_id=str(generation_id), code=exc.code
             )
             return None
-
-
-def _usable(message: Message) -> bool:
-    """History worth sending: finished turns with text (a cancelled reply's partial text
-    was seen by the user, so it counts; failed and in-flight replies do not)."""
-    if not message.content:
-        return False
-    return message.status in (MessageStatus.COMPLETE, MessageStatus.CANCELLED)
