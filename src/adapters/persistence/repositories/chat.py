@@ -17,10 +17,10 @@ from uuid import UUID
 from sqlalchemy import (
     ColumnElement,
     Row,
+    Table,
     and_,
     bindparam,
     case,
-    Table,
     delete,
     exists,
     insert,
