@@ -257,7 +257,7 @@ class Generation:
         attempts = max(1, services.policy.store_attempts)
         for attempt in range(attempts):
             try:
-                async with services.uow_factory() as uow:
+                async with services.uow_factory.single_statement() as uow:
                     stored = await uow.messages.finish(reply)
                     await uow.commit()
             except Unavailable as exc:

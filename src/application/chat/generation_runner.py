@@ -134,6 +134,6 @@ class GenerationRunner:
         if not ids:
             return
         until = self._clock.now() + timedelta(seconds=self._policy.lease_s)
-        async with self._uow_factory() as uow:
+        async with self._uow_factory.single_statement() as uow:
             await uow.messages.renew_leases(ids, until)
             await uow.commit()
