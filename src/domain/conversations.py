@@ -62,9 +62,6 @@ class Conversation:
             updated_at=now,
         )
 
-    def is_owned_by(self, user_id: UUID) -> bool:
-        return self.owner_id == user_id
-
     def rename(self, title: str) -> None:
         self.title = clean_title(title)
 

@@ -28,7 +28,6 @@ class LimitsSettings(Struct, kw_only=True, forbid_unknown_fields=True):
         _doc("Chat sends per minute per user: REST, SSE, WebSocket and /v1 together."),
         Meta(ge=1),
     ] = 60
-    login_per_minute: Annotated[int, _doc("Sign-in requests per minute per IP."), Meta(ge=1)] = 30
 
 
 class PlanSettings(Struct, kw_only=True, forbid_unknown_fields=True):
