@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from dishka import AsyncContainer
+from litestar.datastructures import ResponseHeader
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.prometheus.metrics import PrometheusMetrics
@@ -25,6 +26,13 @@ from application.ports.rate_limiter import RateDecision
 from entrypoints.http.rate_limit_guard import RATE_LIMIT_STATE, UPSTREAM_STATE
 
 UNMATCHED = "<unmatched>"
+OVERHEAD_DOC = ResponseHeader(
+    name="X-Parley-Overhead-Ms",
+    description="Milliseconds Parley spent on this request other than waiting on the model: "
+    "time to the response headers less the time waiting on the upstream (for a stream, its "
+    "overhead before the first byte).",
+    documentation_only=True,
+)
 OVERHEAD_HEADER = b"x-parley-overhead-ms"
 
 

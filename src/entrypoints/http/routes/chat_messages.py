@@ -22,6 +22,7 @@ from application.chat.send_message import SendMessage, SendMessageCommand, SentM
 from application.chat.views import conversation_view, message_view
 from application.identity.principal import Principal
 from entrypoints.http.rate_limit_guard import CHAT_SEND, RATE_LIMIT_STATE, UPSTREAM_STATE
+from entrypoints.http.request_metrics import OVERHEAD_DOC
 from entrypoints.http.routes.chat_dto import (
     CancelAccepted,
     SendMessageBody,
@@ -57,6 +58,7 @@ SSE_DOC = ResponseSpec(
     description="Streams when `stream` is true or the request accepts `text/event-stream`.",
     responses={200: SSE_DOC},
     opt={CHAT_SEND: True},
+    response_headers=[OVERHEAD_DOC],
 )
 @inject
 async def send(
@@ -89,6 +91,7 @@ async def send(
     "as for `POST /{id}/messages`; the `start` event names the conversation.",
     responses={200: SSE_DOC},
     opt={CHAT_SEND: True},
+    response_headers=[OVERHEAD_DOC],
 )
 @inject
 async def send_new(

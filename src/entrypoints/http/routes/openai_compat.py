@@ -50,6 +50,7 @@ from entrypoints.http.openai_wire import (
 )
 from entrypoints.http.problems import status_for
 from entrypoints.http.rate_limit_guard import CHAT_SEND, RATE_LIMIT_STATE, UPSTREAM_STATE
+from entrypoints.http.request_metrics import OVERHEAD_DOC
 
 log = structlog.get_logger("parley.http.v1")
 
@@ -79,6 +80,7 @@ async def list_models(
     responses=OPENAI_ERROR_RESPONSES,
     operation_class=CompletionOperation,
     opt={CHAT_SEND: True},
+    response_headers=[OVERHEAD_DOC],
 )
 @inject
 async def chat_completions(
