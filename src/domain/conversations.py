@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
@@ -38,6 +38,8 @@ class Conversation:
     message_count: int
     created_at: datetime
     updated_at: datetime
+    context_sources: tuple[str, ...] = field(default=())
+    """Names of the configured context sources asked before each turn (grounded replies)."""
 
     @classmethod
     def start(
@@ -49,6 +51,7 @@ class Conversation:
         now: datetime,
         title: str | None = None,
         system_prompt: str | None = None,
+        context_sources: tuple[str, ...] = (),
     ) -> Conversation:
         return cls(
             id=id,
@@ -60,6 +63,7 @@ class Conversation:
             message_count=0,
             created_at=now,
             updated_at=now,
+            context_sources=context_sources,
         )
 
     def rename(self, title: str) -> None:

@@ -9,6 +9,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from domain.errors import Conflict, InvalidInput, NotFound
+from domain.grounding import SourceResult
 
 
 class Role(StrEnum):
@@ -84,6 +85,8 @@ class Message:
     error_code: str | None = None
     generation_id: UUID | None = None
     position: int = 0
+    context: list[SourceResult] | None = None
+    """A grounded reply: how each context source fared and the items it gave."""
 
     @property
     def is_finished(self) -> bool:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dishka import AsyncContainer, Provider, make_async_container
 
-from entrypoints.providers import chat, identity, infra, search
+from entrypoints.providers import chat, identity, infra, notifications, search
+from entrypoints.providers import grounding as grounding_providers
+from entrypoints.providers import health as health_providers
 from entrypoints.providers import llm as llm_providers
 from entrypoints.providers import usage as usage_providers
 from entrypoints.providers import websocket as websocket_providers
@@ -18,8 +20,11 @@ def build_providers(settings: Settings) -> list[Provider]:
         *identity.providers(settings),
         *chat.providers(settings),
         *search.providers(settings),
+        *notifications.providers(settings),
         *usage_providers.providers(settings),
         *websocket_providers.providers(settings),
+        *health_providers.providers(settings),
+        *grounding_providers.providers(settings),
     ]
 
 

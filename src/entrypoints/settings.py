@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import msgspec
 from msgspec import Meta, Struct, field
 
+from application.usage.limit_strings import parse_limit_string
 from entrypoints.usage_settings import (
     CacheSettings,
     LimitsSettings,
@@ -220,8 +221,45 @@ class WebSocketSettings(Struct, kw_only=True, forbid_unknown_fields=True):
         float, _doc("Without ?token, wait this long for the first `auth` frame."), Meta(gt=0)
     ] = 10.0
     recheck_s: Annotated[
-        float, _doc("Re-check each socket's credential this often (revocation)."), Meta(gt=0)
-    ] = 5.0
+        float,
+        _doc(
+            "Re-check each socket's credential this often: the safety net for a revocation "
+            "push lost while the event bus reconnects (revocations are pushed at once)."
+        ),
+        Meta(gt=0),
+    ] = 30.0
+
+
+class ContextSourceSettings(Struct, kw_only=True, forbid_unknown_fields=True):
+    """One ``[context_sources.<name>]`` table: a service asked before each grounded turn."""
+
+    kind: Annotated[Literal["http", "history"], _doc("`http`: a URL; `history`: own past prompts.")]
+    url: Annotated[str, _doc("http: the URL to POST to (the only one ever called).")] = ""
+    timeout_ms: Annotated[
+        int, _doc("Give up on this source after this."), Meta(ge=1, le=60_000)
+    ] = 2000
+    headers_env: Annotated[
+        dict[str, str],
+        _doc("http: header name -> environment variable holding its value (secrets stay out)."),
+    ] = field(default_factory=dict)
+    max_bytes: Annotated[
+        int, _doc("http: the largest answer read; bigger is a failure."), Meta(ge=1)
+    ] = 256 * 1024
+    limit: Annotated[int, _doc("history: past prompts quoted at most."), Meta(ge=1, le=20)] = 3
+
+
+class HealthSettings(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Periodic health checks kept as history (GET /api/v1/admin/health-history)."""
+
+    history_interval_s: Annotated[
+        float,
+        _doc("Check every component this often; one check per interval over all instances."),
+        Meta(gt=0),
+    ] = 60.0
+    history_retention_days: Annotated[
+        float, _doc("Drop recorded checks older than this."), Meta(gt=0)
+    ] = 7.0
+    history_enabled: Annotated[bool, _doc("Record health history while serving.")] = True
 
 
 class ProviderSettings(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -289,6 +327,7 @@ class Settings(Struct, kw_only=True, forbid_unknown_fields=True):
     usage: UsageSettings = field(default_factory=UsageSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
     plans: Annotated[
         dict[str, PlanSettings],
         _doc("parley.toml [plans.<name>]: monthly quotas; free, pro and unlimited by default."),
@@ -296,6 +335,10 @@ class Settings(Struct, kw_only=True, forbid_unknown_fields=True):
     providers: Annotated[
         dict[str, ProviderSettings],
         _doc("parley.toml [providers.<name>]: upstreams; `default` comes from PARLEY_LLM_*."),
+    ] = field(default_factory=dict)
+    context_sources: Annotated[
+        dict[str, ContextSourceSettings],
+        _doc("parley.toml [context_sources.<name>]: grounding sources conversations may use."),
     ] = field(default_factory=dict)
     models: Annotated[
         list[ModelSettings],
@@ -416,8 +459,31 @@ def load_settings(
         settings = msgspec.convert(merged, Settings, strict=False)
     except msgspec.ValidationError as exc:
         raise SettingsError(_explain(exc, origin, path)) from None
+    _check_limit_strings(settings, origin)
+    _check_context_sources(settings, path)
     _check_production(settings)
     return settings
+
+
+def _check_context_sources(settings: Settings, path: Path) -> None:
+    for name, source in settings.context_sources.items():
+        where = f"{path} [context_sources.{name}]"
+        if not name.replace("_", "").replace("-", "").isalnum() or len(name) > 64:
+            raise SettingsError(f"{where}: a source name is letters, digits, '-' and '_'")
+        if source.kind == "http" and not source.url.startswith(("http://", "https://")):
+            raise SettingsError(f"{where}: an http source needs an http:// or https:// url")
+
+
+def _check_limit_strings(settings: Settings, origin: dict[str, str]) -> None:
+    for group in ("chat", "default", "login"):
+        text = getattr(settings.limits, group)
+        if not text.strip():
+            continue
+        try:
+            parse_limit_string(text)
+        except ValueError as exc:
+            source = origin.get(f"limits.{group}", f"PARLEY_LIMITS_{group.upper()}")
+            raise SettingsError(f"invalid setting {source}: {exc}") from None
 
 
 def _explain(exc: msgspec.ValidationError, origin: dict[str, str], path: Path) -> str:

@@ -11,13 +11,19 @@ from typing import Annotated
 
 from msgspec import Meta, Struct, field
 
+from application.usage.limit_strings import LIMIT_STRING_PATTERN
+
 
 def _doc(text: str) -> Meta:
     return Meta(description=text)
 
 
+_LIMIT_STRING = Meta(pattern=LIMIT_STRING_PATTERN)
+
+
 class LimitsSettings(Struct, kw_only=True, forbid_unknown_fields=True):
-    """Request rate limits per route group (sliding one-minute windows)."""
+    """Request rate limits per route group: sliding windows, one per minute by default; a
+    limit string (``1/second;10/minute``) sets several windows and wins over *_per_minute."""
 
     enabled: Annotated[bool, _doc("Enforce request rate limits.")] = True
     default_per_minute: Annotated[
@@ -28,6 +34,21 @@ class LimitsSettings(Struct, kw_only=True, forbid_unknown_fields=True):
         _doc("Chat sends per minute per user: REST, SSE, WebSocket and /v1 together."),
         Meta(ge=1),
     ] = 60
+    chat: Annotated[
+        str,
+        _doc("Chat sends per user as windows, e.g. `1/second;10/minute` (empty: per_minute)."),
+        _LIMIT_STRING,
+    ] = ""
+    default: Annotated[
+        str,
+        _doc("Other requests per caller as windows, e.g. `20/second;600/minute`."),
+        _LIMIT_STRING,
+    ] = ""
+    login: Annotated[
+        str,
+        _doc("Sign-in requests per IP as windows (empty: auth.login_per_ip_per_minute)."),
+        _LIMIT_STRING,
+    ] = ""
 
 
 class PlanSettings(Struct, kw_only=True, forbid_unknown_fields=True):

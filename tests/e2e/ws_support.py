@@ -26,6 +26,8 @@ WS_ENV = {
 
 FRAME_TIMEOUT_S = 15.0
 Frame = dict[str, Any]
+PUSHED = frozenset({"notification", "message.completed", "job.updated"})
+"""Frames pushed from the user's other devices and instances, not part of any request."""
 
 
 def ws_url(server: RunningServer, token: str | None = None) -> str:
@@ -59,6 +61,8 @@ async def streams(ws: ClientConnection, request_ids: set[Any]) -> dict[Any, list
     open_ids = set(request_ids)
     while open_ids:
         frame = await next_frame(ws)
+        if frame["type"] in PUSHED:
+            continue  # another of the user's sockets finished a reply
         key = frame.get("request_id")
         assert key in request_ids, f"unexpected frame {frame}"
         frames[key].append(frame)

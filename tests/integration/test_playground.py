@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from html.parser import HTMLParser
 
@@ -91,17 +92,42 @@ async def test_assets_have_correct_content_types(client: AsyncClient) -> None:
     assert styles.headers["content-type"] == "text/css; charset=utf-8"
 
 
-async def test_script_never_renders_text_as_html(client: AsyncClient) -> None:
+async def test_script_never_assigns_html_strings(client: AsyncClient) -> None:
     source = (await client.get("/static/playground.js")).text
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert sink not in source, sink
     assert re.search(r"new\s+Function\s*\(", source) is None
-    assert "textContent" in source and "createTextNode" in source
+    assert "textContent" in source
+    # Markdown goes through the sanitiser, which hands back DOM nodes, not a string.
+    assert "DOMPurify.sanitize(" in source and "RETURN_DOM_FRAGMENT: true" in source
 
 
-async def test_script_keeps_tokens_in_memory_and_stays_same_origin(client: AsyncClient) -> None:
+VENDORED = {
+    "marked.umd.js": "bb95d4c15f1289f78486eaacebf3bb18688475ed58a040ef762ed49337090542",
+    "purify.min.js": "8053ee2a6a09f9d50f7fcd6fb7f07072f52c7f3fa9aa12147cab4feaf65ee970",
+}
+
+
+async def test_vendored_libraries_are_the_pinned_releases(client: AsyncClient) -> None:
+    for name, digest in VENDORED.items():
+        served = await client.get(f"/static/vendor/{name}")
+        assert served.status_code == 200
+        assert served.headers["content-type"] == "text/javascript; charset=utf-8"
+        assert hashlib.sha256(served.content).hexdigest() == digest, name
+    assert (await client.get("/static/vendor/VENDORED.md")).status_code == 404
+    assert (await client.get("/static/vendor/other.js")).status_code == 404
+
+
+async def test_the_favicon_is_served_so_browsers_log_no_404(client: AsyncClient) -> None:
+    for path in ("/favicon.ico", "/static/favicon.svg"):
+        icon = await client.get(path)
+        assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+
+
+async def test_script_keeps_tokens_to_its_tab_and_stays_same_origin(client: AsyncClient) -> None:
     source = (await client.get("/static/playground.js")).text
-    assert "localStorage" not in source and "sessionStorage" not in source
+    # sessionStorage (one tab, gone when it closes) lets a reload resume a reply.
+    assert "localStorage" not in source
     assert "document.cookie" not in source
     assert re.search(r"https?://", source) is None
     for needle in (

@@ -11,6 +11,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.persistence.repositories import chat, identity
+from adapters.persistence.repositories.notifications import SqlNotificationRepository
 from adapters.persistence.repositories.search import SqlMessageVectorRepository
 from adapters.persistence.repositories.usage import SqlRouteStatsRepository, SqlUsageRepository
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -44,6 +45,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.message_vectors = SqlMessageVectorRepository(session)
         self.usage = SqlUsageRepository(session)
         self.route_stats = SqlRouteStatsRepository(session)
+        self.notifications = SqlNotificationRepository(session)
         return self
 
     async def __aexit__(

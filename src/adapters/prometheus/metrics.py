@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from application.ports.context_source import ContextMetrics
 from application.ports.metrics import Metrics
 
 CONTENT_TYPE = "text/plain; version=0.0.4"  # Litestar appends the charset
@@ -35,7 +36,7 @@ class _BreakerCollector(Collector):
         yield family
 
 
-class PrometheusMetrics(Metrics):
+class PrometheusMetrics(Metrics, ContextMetrics):
     def __init__(self) -> None:
         self._breakers: Mapping[str, str] = {}
         self.registry = CollectorRegistry(auto_describe=True)
@@ -78,6 +79,14 @@ class PrometheusMetrics(Metrics):
         self._cache = Counter(
             "parley_cache_lookups", "Response cache lookups by result.", ["result"], registry=r
         )
+        self._context_calls = Counter(
+            "parley_context_source_requests", "Context source calls by source and outcome "
+            "(ok, unavailable, timeout).", ["source", "status"], registry=r,
+        )  # fmt: skip
+        self._context_latency = Histogram(
+            "parley_context_source_duration_seconds", "Context source call duration.",
+            ["source"], buckets=_LATENCY_BUCKETS, registry=r,
+        )  # fmt: skip
         r.register(_BreakerCollector(lambda: self._breakers))
 
     def exposition(
@@ -124,3 +133,7 @@ class PrometheusMetrics(Metrics):
 
     def cache_lookup(self, hit: bool) -> None:
         self._cache.labels("hit" if hit else "miss").inc()
+
+    def context_source_call(self, source: str, status: str, seconds: float) -> None:
+        self._context_calls.labels(source, status).inc()
+        self._context_latency.labels(source).observe(seconds)

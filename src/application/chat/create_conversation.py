@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.chat.policy import ChatPolicy
+from application.grounding.catalog import ContextSourceCatalog
 from application.llm.router import LLMRouter
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
@@ -20,6 +21,7 @@ class CreateConversationCommand:
     title: str | None = None
     model: str | None = None
     system_prompt: str | None = None
+    context_sources: tuple[str, ...] = ()
 
 
 class CreateConversation:
@@ -27,7 +29,8 @@ class CreateConversation:
     - the conversation belongs to the caller, for good;
     - the model must be configured (default: the catalog's default model);
     - no title: "New conversation", renamed after the first message;
-    - the system prompt obeys the message size limit.
+    - the system prompt obeys the message size limit;
+    - context sources must be configured on this server (an unknown name: 400).
     """
 
     def __init__(
@@ -37,7 +40,9 @@ class CreateConversation:
         clock: Clock,
         ids: IdGenerator,
         policy: ChatPolicy,
+        sources: ContextSourceCatalog = ContextSourceCatalog(),
     ) -> None:
+        self._sources = sources
         self._uow = uow
         self._router = router
         self._clock = clock
@@ -47,6 +52,7 @@ class CreateConversation:
     async def __call__(self, command: CreateConversationCommand) -> Conversation:
         check_system_prompt(command.system_prompt, self._policy)
         spec = self._router.resolve(command.model)
+        context_sources = self._sources.check(command.context_sources)
         conversation = Conversation.start(
             id=self._ids.new_id(),
             owner_id=command.owner_id,
@@ -54,6 +60,7 @@ class CreateConversation:
             now=self._clock.now(),
             title=command.title,
             system_prompt=command.system_prompt,
+            context_sources=context_sources,
         )
         async with self._uow as uow:
             await uow.conversations.add(conversation)

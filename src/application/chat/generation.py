@@ -33,6 +33,7 @@ from application.ports.turn_hooks import FinishedTurn, PromptDraft, PromptStep, 
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.usage.charge import Charge
 from domain.errors import DomainError, Unavailable
+from domain.grounding import SourceResult
 from domain.messages import Message, MessageStatus, TokenUsage
 from domain.usage import estimate_tokens
 
@@ -67,7 +68,9 @@ class Generation:
       while the database is unavailable; then the reservation is settled;
     - the terminal event (``done``, or ``error`` for a failure) follows the store; listeners
       are told after it, so they never delay the reply;
-    - a broken log never loses the reply: it is still generated and stored.
+    - a broken log never loses the reply: it is still generated and stored;
+    - prompt steps (grounding) run before the upstream call, and a stop interrupts them;
+      what they record (each context source's outcome) is stored on the reply.
     """
 
     __slots__ = (
@@ -75,6 +78,7 @@ class Generation:
         "_charge",
         "_completed",
         "_consumer",
+        "_context",
         "_parts",
         "_services",
         "_stop",
@@ -98,6 +102,7 @@ class Generation:
         self._completed = False
         self._awaiting_upstream = False
         self._consumer: asyncio.Task[None] | None = None
+        self._context: list[SourceResult] | None = None
         self._writer = DeltaWriter(services.log, job.generation_id)
         self.task: asyncio.Task[None] | None = None
         self.finished: asyncio.Future[Message] | None = None
@@ -132,7 +137,7 @@ class Generation:
         assert self.finished is not None
         try:
             async with self._charge.released_on_error():  # settled inside when it ends well
-                reply = await self._produce()
+                reply, stored = await self._produce()
         except BaseException as exc:
             if not self.finished.done():
                 self.finished.set_exception(exc)
@@ -140,9 +145,9 @@ class Generation:
             raise
         if not self.finished.done():
             self.finished.set_result(reply)
-        await self._tell_listeners(reply)
+        await self._tell_listeners(reply, stored)
 
-    async def _produce(self) -> Message:
+    async def _produce(self) -> tuple[Message, bool]:
         watcher = asyncio.create_task(self._watch_cancel())
         try:
             error = await self._generate()
@@ -155,7 +160,7 @@ class Generation:
         store_error = await self._store(reply)
         await self._charge.settle(model_id=reply.model, reported=reply.usage, text=reply.content)
         await self._announce(reply, store_error or error)
-        return reply
+        return reply, store_error is None
 
     async def _watch_cancel(self) -> None:
         try:
@@ -216,20 +221,29 @@ class Generation:
         job = self.job
         if not self._services.prompt_steps:
             return job
-        draft = PromptDraft(
+        original = draft = PromptDraft(
             job.owner_id, job.conversation_id, job.user_message, job.spec, job.prompt,
-            job.prompt_tokens, job.max_tokens,
+            job.prompt_tokens, job.max_tokens, job.context_sources,
         )  # fmt: skip
-        for step in self._services.prompt_steps:
-            try:
-                draft = await step.before_prompt(draft)
-            except Exception:
-                log.exception("prompt_step_failed", step=type(step).__name__)
+        self._awaiting_upstream = True  # a stop may interrupt a step (a slow source)
+        try:
+            for step in self._services.prompt_steps:
+                try:
+                    draft = await step.before_prompt(draft)
+                except Exception:
+                    log.exception("prompt_step_failed", step=type(step).__name__)
+        finally:
+            self._awaiting_upstream = False
+        if draft is original:
+            return job
+        self._context = draft.context
         return dataclasses.replace(job, prompt=draft.prompt, prompt_tokens=draft.prompt_tokens)
 
     def _finished_reply(self, error: DomainError | None) -> Message:
         job = self.job
-        reply = dataclasses.replace(job.reply, model=self.answered_by or job.spec.id)
+        reply = dataclasses.replace(
+            job.reply, model=self.answered_by or job.spec.id, context=self._context
+        )
         text = "".join(self._parts)
         stop = None if self._completed else self._stop
         if stop == "shutdown":
@@ -282,11 +296,11 @@ class Generation:
                 code=exc.code,
             )
 
-    async def _tell_listeners(self, reply: Message) -> None:
+    async def _tell_listeners(self, reply: Message, stored: bool) -> None:
         if not self._services.listeners:
             return
         job = self.job
-        turn = FinishedTurn(job.owner_id, job.conversation_id, job.user_message, reply)
+        turn = FinishedTurn(job.owner_id, job.conversation_id, job.user_message, reply, stored)
         for listener in self._services.listeners:
             try:
                 await listener.turn_finished(turn)

@@ -27,3 +27,6 @@ class GenerationJob:
     max_tokens: int
     """The completion budget the quota reservation granted."""
     temperature: float | None = None
+    context_sources: tuple[str, ...] = ()
+    """Asked before the model is called (by the grounding step); their items go into the
+    prompt as data."""

@@ -32,6 +32,7 @@ from application.usage.charge import Charge
 from domain.context_window import Turn, fit_context
 from domain.conversations import Conversation, ConversationNotFound
 from domain.errors import DomainError
+from domain.grounding import CONTEXT_RESERVE_TOKENS
 from domain.messages import Message, check_content, pending_reply, user_message
 
 log = structlog.get_logger("parley.chat")
@@ -88,7 +89,9 @@ class SendMessage:
     - the user message and a ``streaming`` assistant reply are committed together, then
       the generation starts; it runs on its own, whatever happens to the caller, and it
       settles the reservation;
-    - the prompt is the system prompt plus as much recent history as fits the window.
+    - the prompt is the system prompt plus as much recent history as fits the window; a
+      grounded conversation keeps ``CONTEXT_RESERVE_TOKENS`` of it for the context block
+      its sources add inside the generation (the grounding prompt step).
     """
 
     def __init__(
@@ -133,7 +136,9 @@ class SendMessage:
                 history=history,
                 new_message=Turn("user", command.content),
                 context_window=spec.context_window,
-                max_tokens=max_tokens,
+                # A grounded turn keeps room for its context block.
+                max_tokens=max_tokens
+                + (CONTEXT_RESERVE_TOKENS if conversation.context_sources else 0),
                 counter=self._tokenizer,
             )
             if created:
@@ -188,6 +193,7 @@ class SendMessage:
                 prompt_tokens=fitted.prompt_tokens,
                 max_tokens=charge.max_tokens,
                 temperature=command.temperature,
+                context_sources=conversation.context_sources,
             )
             generation = self._runner.start(job, charge)
         upstream_s = 0.0

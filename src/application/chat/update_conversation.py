@@ -10,6 +10,7 @@ from msgspec import UNSET, UnsetType
 from application.chat.create_conversation import check_system_prompt
 from application.chat.get_conversation import owned_conversation
 from application.chat.policy import ChatPolicy
+from application.grounding.catalog import ContextSourceCatalog
 from application.llm.router import LLMRouter
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWork
@@ -26,6 +27,8 @@ class UpdateConversationCommand:
     model: str | UnsetType = UNSET
     system_prompt: str | UnsetType | None = UNSET
     archived: bool | UnsetType = UNSET
+    context_sources: tuple[str, ...] | UnsetType = UNSET
+    """Replaces the list; ``()`` stops grounding."""
 
 
 class UpdateConversation:
@@ -33,12 +36,19 @@ class UpdateConversation:
     - only the owner may change it (anyone else: "not found");
     - the title must not be blank, the model must be configured, the system prompt obeys
       the message size limit;
+    - context sources must be configured on this server (an unknown name: 400);
     - owner, ids, counts and timestamps are never client-settable.
     """
 
     def __init__(
-        self, uow: UnitOfWork, router: LLMRouter, clock: Clock, policy: ChatPolicy
+        self,
+        uow: UnitOfWork,
+        router: LLMRouter,
+        clock: Clock,
+        policy: ChatPolicy,
+        sources: ContextSourceCatalog = ContextSourceCatalog(),
     ) -> None:
+        self._sources = sources
         self._uow = uow
         self._router = router
         self._clock = clock
@@ -48,6 +58,9 @@ class UpdateConversation:
         model = None if command.model is UNSET else self._router.resolve(command.model).id
         if not isinstance(command.system_prompt, UnsetType):
             check_system_prompt(command.system_prompt, self._policy)
+        sources = None
+        if not isinstance(command.context_sources, UnsetType):
+            sources = self._sources.check(command.context_sources)
         async with self._uow as uow:
             conversation = await owned_conversation(uow, command.owner_id, command.conversation_id)
             if not isinstance(command.title, UnsetType):
@@ -58,6 +71,8 @@ class UpdateConversation:
                 conversation.system_prompt = command.system_prompt or None
             if not isinstance(command.archived, UnsetType):
                 conversation.archived = command.archived
+            if sources is not None:
+                conversation.context_sources = sources
             conversation.touch(self._clock.now())
             await uow.conversations.save(conversation)
             await uow.commit()

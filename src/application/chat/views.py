@@ -22,6 +22,20 @@ class UsageView(msgspec.Struct):
     total_tokens: int
 
 
+class ContextItemView(msgspec.Struct, omit_defaults=True):
+    text: str
+    title: str | None = None
+    url: str | None = None
+
+
+class SourceResultView(msgspec.Struct, omit_defaults=True):
+    source: str
+    status: str
+    """``ok``, ``unavailable`` or ``timeout``."""
+    items: list[ContextItemView]
+    detail: str | None = None
+
+
 class MessageView(msgspec.Struct):
     id: UUID
     conversation_id: UUID
@@ -35,6 +49,8 @@ class MessageView(msgspec.Struct):
     created_at: datetime
     generation_id: UUID | None = None
     """Set on assistant replies: follow or resume one still ``streaming`` with its events."""
+    context: list[SourceResultView] | None = None
+    """A grounded reply: each context source's status and the items it gave; else null."""
 
 
 class ConversationView(msgspec.Struct):
@@ -46,6 +62,8 @@ class ConversationView(msgspec.Struct):
     message_count: int
     created_at: datetime
     updated_at: datetime
+    context_sources: list[str] = msgspec.field(default_factory=list)
+    """Context sources asked before each turn (grounded replies)."""
 
 
 def money(amount: Decimal) -> str:
@@ -68,6 +86,17 @@ def message_view(message: Message) -> MessageView:
         error_code=message.error_code,
         created_at=message.created_at,
         generation_id=message.generation_id,
+        context=None
+        if message.context is None
+        else [
+            SourceResultView(
+                r.source,
+                r.status,
+                [ContextItemView(i.text, i.title, i.url) for i in r.items],
+                r.detail,
+            )
+            for r in message.context
+        ],
     )
 
 
@@ -87,4 +116,5 @@ def conversation_view(conversation: Conversation) -> ConversationView:
         message_count=conversation.message_count,
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
+        context_sources=list(conversation.context_sources),
     )

@@ -63,6 +63,8 @@ class Logout:
                 for session_id in sessions:
                     await uow.auth_sessions.revoke(session_id, now=now)
                 await uow.commit()
+        # Cached identities reload, and this user's open sockets are re-checked at once.
+        await self._store.bump_identity_epoch(principal.user_id)
 
     def _session_of(self, refresh_token: str | None, user_id: UUID) -> UUID | None:
         if not refresh_token:

@@ -20,6 +20,7 @@ from uuid import UUID
 
 from application.ports.llm import ChatMessage
 from domain.catalog import ModelSpec
+from domain.grounding import SourceResult
 from domain.messages import Message
 
 
@@ -34,6 +35,10 @@ class PromptDraft:
     prompt: tuple[ChatMessage, ...]
     prompt_tokens: int
     max_tokens: int
+    context_sources: tuple[str, ...] = ()
+    """The conversation's context sources (the grounding step asks them)."""
+    context: list[SourceResult] | None = None
+    """How each context source fared; stored on the reply (None: an ungrounded turn)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,8 @@ class FinishedTurn:
     user_message: Message
     reply: Message
     """As stored: ``complete``, ``cancelled`` or ``failed``."""
+    stored: bool = True
+    """False when the database stayed unavailable: the reply exists only in the log."""
 
     @property
     def first_exchange(self) -> bool:

@@ -9,6 +9,7 @@ from typing import Protocol, Self
 from application.ports.conversations import ConversationRepository, MessageRepository
 from application.ports.identity import ApiKeyRepository, AuthSessionRepository, UserRepository
 from application.ports.message_vectors import MessageVectorRepository
+from application.ports.notifications import NotificationRepository
 from application.ports.usage_ledger import RouteStatsRepository, UsageRepository
 
 
@@ -27,6 +28,7 @@ class UnitOfWork(Protocol):
     message_vectors: MessageVectorRepository
     usage: UsageRepository
     route_stats: RouteStatsRepository
+    notifications: NotificationRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

@@ -23,3 +23,12 @@ def register(app: typer.Typer) -> None:
 
     app.command("reindex")(search.reindex)
     app.command("search")(search.search)
+
+    from entrypoints.cli import health
+
+    app.command("health")(health.health)
+
+    from entrypoints.cli import notifications
+
+    app.command("notifications")(notifications.notifications)
+    app.command("notify")(notifications.notify)

@@ -113,7 +113,13 @@ def _openapi(settings: Settings) -> OpenAPIConfig | None:
             "close 4401). Client frames: `chat {request_id, conversation_id?, content, model?, "
             "temperature?, max_tokens?}`, `cancel {request_id}`, `resume {generation_id, "
             "after?}`, `ping`. Server frames: `ready`, `ack`, `delta`, `done`, `error {code, "
-            "detail}`, `pong`. Invalid frames get an `error` frame; the socket stays open."
+            "detail}`, `pong`. Invalid frames get an `error` frame; the socket stays open. "
+            "Pushed to every socket of the user on any instance: `notification {notification}` "
+            "(the stored `Notification`, as listed by `GET /api/v1/notifications`), "
+            "`message.completed {message}` when a stored reply finishes (complete, cancelled "
+            "or failed; not sent to the socket that streamed it) and `job.updated` (a job's "
+            "progress, as the jobs feature publishes it). Pushes are best-effort: the lists "
+            "are the resync path."
         ),
         path="/schema",
         openapi_router=Router(

@@ -35,6 +35,7 @@ from application.ports.unit_of_work import UnitOfWorkFactory
 from application.usage.fallback_rate_limiter import FallbackRateLimiter
 from application.usage.get_dashboard import GetDashboard
 from application.usage.get_my_usage import GetMyUsage
+from application.usage.limit_strings import parse_limit_string
 from application.usage.metered_spending import MeteredSpending
 from application.usage.rate_limits import ChatRateLimit, RateLimitPolicy, RateLimits
 from application.usage.usage_recorder import UsageRecorder
@@ -65,11 +66,17 @@ def plan_book(settings: Settings) -> PlanBook:
 
 
 def rate_limit_policy(settings: Settings) -> RateLimitPolicy:
+    """A limit string (``PARLEY_LIMITS_CHAT``...) wins over the one-window per-minute knob;
+    ``load_settings`` has already refused strings that do not parse."""
     limits = settings.limits
+
+    def windows(text: str, per_minute: int) -> tuple[RateLimit, ...]:
+        return parse_limit_string(text) if text.strip() else (RateLimit(per_minute, MINUTE),)
+
     return RateLimitPolicy(
-        chat=RateLimit(limits.chat_per_minute, MINUTE),
-        login=RateLimit(settings.auth.login_per_ip_per_minute, MINUTE),
-        default=RateLimit(limits.default_per_minute, MINUTE),
+        chat=windows(limits.chat, limits.chat_per_minute),
+        login=windows(limits.login, settings.auth.login_per_ip_per_minute),
+        default=windows(limits.default, limits.default_per_minute),
         enabled=limits.enabled,
     )
 

@@ -8,6 +8,7 @@ from dishka import Provider, Scope, provide
 
 from adapters.memory.rate_limiter import MemoryRateLimiter
 from application.identity.authenticate import Authenticate
+from application.ports.event_bus import EventBus
 from application.ports.rate_limiter import RateLimiter
 from application.usage.fallback_rate_limiter import FallbackRateLimiter
 from entrypoints.http.websocket.registry import SocketRegistry
@@ -20,9 +21,9 @@ class WebSocketProvider(Provider):
 
     @provide
     async def registry(
-        self, settings: Settings, authenticate: Authenticate
+        self, settings: Settings, authenticate: Authenticate, bus: EventBus
     ) -> AsyncIterator[SocketRegistry]:
-        registry = SocketRegistry(authenticate, settings.ws.recheck_s)
+        registry = SocketRegistry(authenticate, settings.ws.recheck_s, bus)
         yield registry
         await registry.aclose()
 

@@ -15,6 +15,7 @@ CONVERSATION_FIELDS = {
     "message_count",
     "created_at",
     "updated_at",
+    "context_sources",
 }
 
 

@@ -36,6 +36,7 @@ MESSAGE_FIELDS = {
     "error_code",
     "created_at",
     "generation_id",
+    "context",
 }
 
 

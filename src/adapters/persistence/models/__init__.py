@@ -2,8 +2,8 @@
 
 from advanced_alchemy.base import orm_registry
 
-from adapters.persistence.models import chat, identity, search, usage
+from adapters.persistence.models import chat, health, identity, notifications, search, usage
 
 metadata = orm_registry.metadata
 
-__all__ = ["chat", "identity", "metadata", "search", "usage"]
+__all__ = ["chat", "health", "identity", "metadata", "notifications", "search", "usage"]

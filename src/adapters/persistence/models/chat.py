@@ -44,6 +44,8 @@ class ConversationRow(UUIDBase):
     message_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    context_sources: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """JSON list of source names; NULL when the conversation is not grounded."""
 
 
 class MessageRow(UUIDBase):
@@ -75,3 +77,5 @@ class MessageRow(UUIDBase):
     generation_id: Mapped[UUID | None] = mapped_column(GUID(length=16))
     lease_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    context: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """JSON per-source results of a grounded reply; NULL otherwise."""

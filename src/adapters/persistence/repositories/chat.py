@@ -33,6 +33,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.models.chat import ConversationRow, MessageRow
 from adapters.persistence.repositories.cursors import decode_cursor, encode_cursor
+from adapters.persistence.repositories.grounding_json import (
+    context_from_json,
+    context_json,
+    sources_from_json,
+    sources_json,
+)
 from application.ports.conversations import ConversationRepository, MessageRepository
 from domain.context_window import Turn
 from domain.conversations import Conversation, ConversationNotFound
@@ -83,6 +89,7 @@ _FINISH = (
         cost_nano_usd=bindparam("p_cost_nano_usd"),
         error_code=bindparam("p_error_code"),
         lease_until=None,
+        context=bindparam("p_context"),
     )
 )
 _INSERT_MESSAGES = insert(MESSAGES)
@@ -106,6 +113,7 @@ class SqlConversationRepository(ConversationRepository):
                     "message_count": conversation.message_count,
                     "created_at": conversation.created_at,
                     "updated_at": conversation.updated_at,
+                    "context_sources": sources_json(conversation.context_sources),
                 }
             ],
         )
@@ -178,6 +186,7 @@ class SqlConversationRepository(ConversationRepository):
                 system_prompt=conversation.system_prompt,
                 archived=conversation.archived,
                 updated_at=conversation.updated_at,
+                context_sources=sources_json(conversation.context_sources),
             )
             .execution_options(synchronize_session=False)
         )
@@ -268,6 +277,7 @@ class SqlMessageRepository(MessageRepository):
                 "p_completion_tokens": usage.completion_tokens if usage else None,
                 "p_cost_nano_usd": _nano(message.cost_usd),
                 "p_error_code": message.error_code,
+                "p_context": context_json(message.context),
             },
         )
         return _rowcount(result) == 1
@@ -312,6 +322,7 @@ def _message_values(message: Message, lease_until: datetime | None) -> dict[str,
         "generation_id": message.generation_id,
         "lease_until": lease_until,
         "created_at": message.created_at,
+        "context": context_json(message.context),
     }
 
 
@@ -326,6 +337,7 @@ def _conversation(row: ConversationRow | Row[Any]) -> Conversation:
         message_count=row.message_count,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        context_sources=sources_from_json(row.context_sources),
     )
 
 
@@ -346,6 +358,7 @@ def message_from_row(row: MessageRow) -> Message:
         error_code=row.error_code,
         generation_id=row.generation_id,
         position=row.position,
+        context=context_from_json(row.context),
     )
 
 

@@ -14,7 +14,9 @@ from entrypoints.http.routes import (
     auth,
     conversations,
     health,
+    health_history,
     metrics,
+    notifications,
     openai_compat,
     playground,
     search,
@@ -30,6 +32,8 @@ STARTUP_HOOKS.append(chat_lifecycle.recover_orphaned_generations)
 SHUTDOWN_HOOKS.append(chat_lifecycle.stop_generations)  # first: replies still get indexed
 STARTUP_HOOKS.append(search.start_search_index)
 SHUTDOWN_HOOKS.append(search.stop_search_index)
+STARTUP_HOOKS.append(health_history.start_health_history)
+SHUTDOWN_HOOKS.insert(0, health_history.stop_health_history)
 
 
 def all_routes() -> list[Any]:
@@ -41,8 +45,10 @@ def all_routes() -> list[Any]:
         *conversations.ROUTES,
         *search.ROUTES,
         *ws.ROUTES,
+        *notifications.ROUTES,
         *usage.ROUTES,
         *admin.ROUTES,
+        *health_history.ROUTES,
         *metrics.ROUTES,
         *playground.ROUTES,
     ]

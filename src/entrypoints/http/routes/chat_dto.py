@@ -12,6 +12,9 @@ from application.chat.views import ConversationView, MessageView
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 ModelId = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+SourceNames = Annotated[
+    list[Annotated[str, msgspec.Meta(min_length=1, max_length=64)]], msgspec.Meta(max_length=8)
+]
 
 
 class CreateConversationBody(msgspec.Struct):
@@ -20,6 +23,8 @@ class CreateConversationBody(msgspec.Struct):
     title: Title | None = None
     model: ModelId | None = None
     system_prompt: str | None = None
+    context_sources: SourceNames = msgspec.field(default_factory=list)
+    """Names of configured context sources to ask before each turn."""
 
 
 class UpdateConversationBody(msgspec.Struct):
@@ -29,6 +34,8 @@ class UpdateConversationBody(msgspec.Struct):
     model: ModelId | UnsetType = UNSET
     system_prompt: str | UnsetType | None = UNSET
     archived: bool | UnsetType = UNSET
+    context_sources: SourceNames | UnsetType = UNSET
+    """Replaces the list; `[]` stops grounding."""
 
 
 class SendMessageBody(msgspec.Struct):

@@ -8,6 +8,7 @@ from uuid import UUID
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Router, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
+from msgspec import UNSET, UnsetType
 
 from application.chat.create_conversation import CreateConversation, CreateConversationCommand
 from application.chat.delete_conversation import DeleteConversation
@@ -47,7 +48,7 @@ async def create_conversation(
     use_case: FromDishka[CreateConversation],
 ) -> ConversationView:
     command = CreateConversationCommand(
-        principal.user_id, data.title, data.model, data.system_prompt
+        principal.user_id, data.title, data.model, data.system_prompt, tuple(data.context_sources)
     )
     return conversation_view(await use_case(command))
 
@@ -98,6 +99,9 @@ async def update_conversation(
         model=data.model,
         system_prompt=data.system_prompt,
         archived=data.archived,
+        context_sources=UNSET
+        if isinstance(data.context_sources, UnsetType)
+        else tuple(data.context_sources),
     )
     return conversation_view(await use_case(command))
 

@@ -3,8 +3,8 @@
 The files ship inside the package (``entrypoints/http/static``) and are read once, on
 first request, never at import. The page is served with a strict CSP: scripts and styles
 only from this origin, no inline code, no framing (assets under ``/static`` get the
-middleware's API CSP). The script inserts all user and model text as text nodes, never
-as HTML (R18).
+middleware's API CSP). User text goes in as text nodes; a reply's Markdown is parsed by
+the vendored marked and sanitised by the vendored DOMPurify into DOM nodes (R18).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from functools import cache
 from importlib import resources
 
 from litestar import Response, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 
 from entrypoints.http.auth import PUBLIC
 
@@ -26,11 +28,14 @@ _CACHE = "no-cache"  # revalidate, so a new release's script is picked up at onc
 HTML = "text/html"
 JAVASCRIPT = "text/javascript"
 CSS = "text/css"
+SVG = "image/svg+xml"
+VENDORED = {"marked.umd.js", "purify.min.js"}
+"""Third-party scripts, unmodified (static/vendor/VENDORED.md): only these are served."""
 
 
 @cache
 def _asset(name: str) -> bytes:
-    return resources.files("entrypoints.http").joinpath("static", name).read_bytes()
+    return resources.files("entrypoints.http").joinpath("static", *name.split("/")).read_bytes()
 
 
 def _serve(name: str, media_type: str, headers: dict[str, str]) -> Response[bytes]:
@@ -54,4 +59,22 @@ async def playground_styles() -> Response[bytes]:
     return _serve("playground.css", CSS, {})  # the middleware adds the API CSP
 
 
-ROUTES = [playground_page, playground_script, playground_styles]
+@get("/static/vendor/{name:str}", opt=PUBLIC, include_in_schema=False)
+async def vendored_script(name: FromPath[str]) -> Response[bytes]:
+    if name not in VENDORED:
+        raise NotFoundException()
+    return _serve(f"vendor/{name}", JAVASCRIPT, {})
+
+
+@get(["/static/favicon.svg", "/favicon.ico"], opt=PUBLIC, include_in_schema=False)
+async def favicon() -> Response[bytes]:
+    return _serve("favicon.svg", SVG, {})
+
+
+ROUTES = [
+    playground_page,
+    playground_script,
+    playground_styles,
+    vendored_script,
+    favicon,
+]

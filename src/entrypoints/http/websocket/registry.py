@@ -1,22 +1,31 @@
-"""Live sockets of this process, and the sweep that re-checks their credentials (R9).
+"""Live sockets of this process: pushes from the event bus, and credential re-checks (R9).
 
-A token checked once at the handshake would keep a socket open for hours after logout.
-Every ``recheck_s`` the registry runs each socket's credential through ``Authenticate``
-again (revocation store, user row), so logout, password change, deactivation or a deleted
-API key close the socket within a few seconds on every instance. One shared task, not a
-timer per socket, and the checks are spread over the period with bounded concurrency. The
-cost is one Authenticate (a revocation-store lookup and a user-row read) per socket per
-``recheck_s``: 2,000 per second for 10,000 sockets at the 5 s default.
+Pushes: the registry subscribes to the event bus once per user with a socket here, and
+fans each event out to that user's sockets, encoded once: ``notification`` and
+``message.completed`` (not to the socket that started that reply: it streams it itself)
+and ``job.updated`` become frames; ``session.revoked`` (logout, password change,
+deactivation, role/plan change, a deleted API key: anything that bumps the user's identity
+epoch) re-checks that user's sockets at once, so they close without waiting for a sweep.
+
+Sweep: every ``recheck_s`` each socket's credential runs through ``Authenticate`` again
+(revocation store, user row). With revocation pushed it is only the safety net for a push
+lost while the bus reconnects, so its period can be long; expiry needs no sweep at all
+(each socket has a timer). The checks are spread over the period with bounded concurrency;
+the cost is one Authenticate per socket per ``recheck_s``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from uuid import UUID
 
 import structlog
 
 from application.identity.authenticate import Authenticate
+from application.ports.event_bus import EventBus, EventType, Subscription, UserEvent
 from domain.errors import Unauthenticated, Unavailable
 from entrypoints.http.websocket.connection import (
     CLOSE_GOING_AWAY,
@@ -24,6 +33,8 @@ from entrypoints.http.websocket.connection import (
     CLOSE_UNAUTHENTICATED,
     ChatSocket,
 )
+from entrypoints.http.websocket.replies import event_text
+from entrypoints.http.websocket.tasks import spawn
 
 log = structlog.get_logger("parley.ws")
 
@@ -32,11 +43,21 @@ _SLICES = 10
 _FAILED_CHECKS_TO_CLOSE = 2
 
 
+@dataclass(slots=True)
+class _UserSockets:
+    sockets: set[ChatSocket] = field(default_factory=set)
+    subscription: Subscription | None = None
+
+
 class SocketRegistry:
-    def __init__(self, authenticate: Authenticate, recheck_s: float) -> None:
+    def __init__(
+        self, authenticate: Authenticate, recheck_s: float, bus: EventBus | None = None
+    ) -> None:
         self._authenticate = authenticate
         self._recheck_s = recheck_s
+        self._bus = bus
         self._sockets: set[ChatSocket] = set()
+        self._users: dict[UUID, _UserSockets] = {}
         self._sweeper: asyncio.Task[None] | None = None
 
     def __len__(self) -> int:
@@ -44,17 +65,54 @@ class SocketRegistry:
 
     def add(self, socket: ChatSocket) -> None:
         self._sockets.add(socket)
+        user_id = socket.principal.user_id  # a socket never changes user (re-auth checks)
+        group = self._users.get(user_id)
+        if group is None:
+            group = self._users[user_id] = _UserSockets()
+            if self._bus is not None:
+                group.subscription = self._bus.subscribe(
+                    user_id, lambda event: self._on_event(group, event)
+                )
+        group.sockets.add(socket)
         if self._sweeper is None or self._sweeper.done():
             self._sweeper = asyncio.create_task(self._sweep_while_busy(), name="ws-recheck")
 
     def discard(self, socket: ChatSocket) -> None:
         self._sockets.discard(socket)
+        user_id = socket.principal.user_id
+        group = self._users.get(user_id)
+        if group is None:
+            return
+        group.sockets.discard(socket)
+        if not group.sockets:
+            del self._users[user_id]
+            if group.subscription is not None:
+                group.subscription.cancel()
+
+    def _on_event(self, group: _UserSockets, event: UserEvent) -> None:
+        sockets = [s for s in group.sockets if not s.closed]
+        if sockets:
+            spawn(self._push(sockets, event))
+
+    async def _push(self, sockets: list[ChatSocket], event: UserEvent) -> None:
+        if event.type is EventType.SESSION_REVOKED:
+            await self._recheck_batch(sockets)
+            return
+        text = event_text(event.type.value, event.data)
+        own = _generation_of(event) if event.type is EventType.MESSAGE_COMPLETED else None
+
+        async def deliver(socket: ChatSocket) -> None:
+            if own is not None and await socket.started_here(own):
+                return
+            await socket.send_text(text)
+
+        await asyncio.gather(*(deliver(s) for s in sockets))
 
     async def recheck_all(self) -> None:
         """Re-authenticate every live socket once; close those no longer allowed."""
         await self._recheck_batch(list(self._sockets))
 
-    async def _recheck_batch(self, sockets: list[ChatSocket]) -> None:
+    async def _recheck_batch(self, sockets: Iterable[ChatSocket]) -> None:
         gate = asyncio.Semaphore(_CONCURRENT_CHECKS)
 
         async def check(socket: ChatSocket) -> None:
@@ -85,7 +143,7 @@ class SocketRegistry:
 
     async def _recheck(self, socket: ChatSocket) -> None:
         if socket.closed:
-            self._sockets.discard(socket)
+            self.discard(socket)
             return
         try:
             principal = await self._authenticate(socket.credential)
@@ -103,3 +161,12 @@ class SocketRegistry:
             if principal.user_id != socket.principal.user_id:
                 await socket.close(CLOSE_UNAUTHENTICATED, "TOKEN_INVALID")
             socket.principal = principal  # role and plan changes apply to later frames
+
+
+def _generation_of(event: UserEvent) -> UUID | None:
+    message = event.data.get("message")
+    generation = message.get("generation_id") if isinstance(message, dict) else None
+    try:
+        return UUID(generation) if isinstance(generation, str) else None
+    except ValueError:
+        return None

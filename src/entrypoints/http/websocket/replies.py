@@ -75,6 +75,12 @@ def encode(frame: ServerFrame) -> str:
     return _ENCODER.encode(frame).decode()
 
 
+def event_text(frame_type: str, data: dict[str, Any]) -> str:
+    """A pushed event as a frame: ``{"type": ..., **data}`` (``notification``,
+    ``message.completed``, ``job.updated``), encoded once for every socket it goes to."""
+    return _ENCODER.encode({**data, "type": frame_type}).decode()
+
+
 def ready_frame(principal: Principal) -> Ready:
     expires = principal.expires_at
     return Ready(

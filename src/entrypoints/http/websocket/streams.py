@@ -100,13 +100,18 @@ class SocketStreams:
         stream.task.add_done_callback(lambda _: self._streams.pop(key, None))
 
     async def _chat(self, frame: ChatFrame, stream: _Stream) -> None:
+        self._socket.chat_starting()
+        started = None
         try:
             # Shielded: a socket that goes away mid-start must not leave a stored message
             # whose reply never started.
             sent = await shielded(self._send(frame))
+            started = sent.generation_id
         except DomainError as exc:
             await self._socket.send(error_frame(exc, stream.key))
             return
+        finally:
+            self._socket.chat_started(started)
         stream.conversation_id = sent.conversation.id
         stream.generation_id = sent.generation_id
         stream.acked = await self._socket.send(ack_frame(stream.key, sent))

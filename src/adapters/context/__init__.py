@@ -1,0 +1,1 @@
+"""Context sources: ``http`` (a configured URL) and ``history`` (the user's own past prompts)."""
