@@ -44,6 +44,10 @@ class RedisRateLimiter(RateLimiter):
         except (StorageError, RedisError, OSError) as exc:
             raise RateLimiterUnavailable("rate limiting is unavailable; try again") from exc
         reset_after = max(0.0, stats.reset_time - time.time())
+        if reset_after == 0.0 and stats.remaining < limit.amount:
+            # The library takes the window key's TTL modulo the period, which is 0 when
+            # the hit opened the window in the same millisecond: a whole period is left.
+            reset_after = float(limit.period_s)
         return RateDecision(
             allowed=allowed,
             limit=limit.amount,
