@@ -14,9 +14,11 @@ import dataclasses
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 import structlog
 
+from application.caching.completion_cache import CompletionCache
 from application.chat.generation_events import (
     GenerationCrashed,
     GenerationInterrupted,
@@ -26,9 +28,9 @@ from application.chat.generation_events import (
 from application.chat.generation_job import GenerationJob, StopReason
 from application.chat.generation_writer import DeltaWriter
 from application.chat.policy import ChatPolicy
-from application.llm.router import LLMRouter, RoutedChunk
+from application.llm.router import LLMRouter, RoutedChunk, RoutedCompletion
 from application.ports.generation_log import GenerationLog
-from application.ports.llm import Usage
+from application.ports.llm import Completion, Usage
 from application.ports.turn_hooks import FinishedTurn, PromptDraft, PromptStep, TurnListener
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.usage.charge import Charge
@@ -53,6 +55,8 @@ class GenerationServices:
     prompt_steps: Sequence[PromptStep] = ()
     listeners: Sequence[TurnListener] = ()
     sleep: Sleep = asyncio.sleep
+    cache: CompletionCache | None = None
+    """Serves opted-in temperature-0 turns (None: no cache)."""
 
 
 class Generation:
@@ -69,12 +73,16 @@ class Generation:
     - the terminal event (``done``, or ``error`` for a failure) follows the store; listeners
       are told after it, so they never delay the reply;
     - a broken log never loses the reply: it is still generated and stored;
+    - an opted-in temperature-0 turn whose full prompt (after the prompt steps) was
+      answered before, for this user and model, replays that answer: no upstream call,
+      stored as usual, and nothing spent (the reservation is released);
     - prompt steps (grounding) run before the upstream call, and a stop interrupts them;
       what they record (each context source's outcome) is stored on the reply.
     """
 
     __slots__ = (
         "_awaiting_upstream",
+        "_cache_key",
         "_charge",
         "_completed",
         "_consumer",
@@ -85,6 +93,7 @@ class Generation:
         "_usage",
         "_writer",
         "answered_by",
+        "cached",
         "finished",
         "job",
         "task",
@@ -103,6 +112,9 @@ class Generation:
         self._awaiting_upstream = False
         self._consumer: asyncio.Task[None] | None = None
         self._context: list[SourceResult] | None = None
+        self._cache_key: str | None = None
+        self.cached = False
+        """The reply was replayed from the completion cache."""
         self._writer = DeltaWriter(services.log, job.generation_id)
         self.task: asyncio.Task[None] | None = None
         self.finished: asyncio.Future[Message] | None = None
@@ -158,7 +170,13 @@ class Generation:
         if reply.status is MessageStatus.FAILED and error is None:
             error = GenerationInterrupted("the server stopped before the reply finished")
         store_error = await self._store(reply)
-        await self._charge.settle(model_id=reply.model, reported=reply.usage, text=reply.content)
+        if self.cached:
+            await self._charge.release()
+        else:
+            await self._charge.settle(
+                model_id=reply.model, reported=reply.usage, text=reply.content
+            )
+            await self._remember(reply)
         await self._announce(reply, store_error or error)
         return reply, store_error is None
 
@@ -188,6 +206,8 @@ class Generation:
 
     async def _consume(self) -> None:
         job = await self._prepared()
+        if await self._replayed(job):
+            return
         stream: AsyncIterator[RoutedChunk] = self._services.router.stream(
             job.spec, job.prompt, max_tokens=job.max_tokens, temperature=job.temperature
         )
@@ -239,6 +259,37 @@ class Generation:
         self._context = draft.context
         return dataclasses.replace(job, prompt=draft.prompt, prompt_tokens=draft.prompt_tokens)
 
+    async def _replayed(self, job: GenerationJob) -> bool:
+        """Answer from the completion cache when the turn may be and it holds the answer."""
+        cache = self._services.cache
+        if cache is None or not job.cache_opt_in:
+            return False
+        if not cache.eligible(opted_in=True, temperature=job.temperature, stream=False):
+            return False
+        self._cache_key = key = cache.key(
+            job.owner_id, job.spec.id, job.prompt, job.max_tokens, job.temperature, {}
+        )
+        hit = await cache.get(key)
+        if hit is None:
+            return False
+        self.cached = self._completed = True
+        self.answered_by = hit.model_id
+        self._usage = hit.completion.usage
+        if hit.completion.content:
+            self._parts.append(hit.completion.content)
+            self._writer.add(hit.completion.content)
+        return True
+
+    async def _remember(self, reply: Message) -> None:
+        cache, key = self._services.cache, self._cache_key
+        if cache is None or key is None or reply.status is not MessageStatus.COMPLETE:
+            return
+        usage = reply.usage or TokenUsage(self.job.prompt_tokens, estimate_tokens(reply.content))
+        completion = Completion(
+            reply.content, "stop", Usage(usage.prompt_tokens, usage.completion_tokens)
+        )
+        await cache.put(key, RoutedCompletion(completion, reply.model or self.job.spec.id))
+
     def _finished_reply(self, error: DomainError | None) -> Message:
         job = self.job
         reply = dataclasses.replace(
@@ -252,9 +303,9 @@ class Generation:
             reply.fail(text, error.code)
         else:
             usage = self._usage_of(text)
-            cost = self._services.router.catalog.cost_usd(
+            cost = Decimal(0) if self.cached else self._services.router.catalog.cost_usd(
                 reply.model, job.spec.id, usage.prompt_tokens, usage.completion_tokens
-            )
+            )  # fmt: skip
             if stop == "cancel":
                 reply.cancel(text, usage, cost)
             else:

@@ -27,6 +27,9 @@ class GenerationJob:
     max_tokens: int
     """The completion budget the quota reservation granted."""
     temperature: float | None = None
+    cache_opt_in: bool = False
+    """The client asked for the completion cache and waits for the whole reply; served
+    from it only at temperature 0 (``CompletionCache.eligible``)."""
     context_sources: tuple[str, ...] = ()
     """Asked before the model is called (by the grounding step); their items go into the
     prompt as data."""

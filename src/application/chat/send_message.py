@@ -9,6 +9,7 @@ it is stored).
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -56,6 +57,8 @@ class SendMessageCommand:
     """The API key the caller used, for usage per key."""
     system_prompt: str | None = None
     """For a new conversation only."""
+    cache: bool = False
+    """Opt in to the completion cache (with ``wait`` and temperature 0 only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,10 @@ class SentMessage:
     """The conversation was created by this turn."""
     upstream_s: float = 0.0
     """Seconds the reply waited on the model (``wait`` only; 0 for a started stream)."""
+    cached: bool = False
+    """The reply was replayed from the completion cache (``wait`` only)."""
+    response_s: float = 0.0
+    """Seconds from the command to the stored reply (``wait``) or to its start."""
 
 
 class SendMessage:
@@ -89,6 +96,8 @@ class SendMessage:
     - the user message and a ``streaming`` assistant reply are committed together, then
       the generation starts; it runs on its own, whatever happens to the caller, and it
       settles the reservation;
+    - a waiting, opted-in, temperature-0 turn may be answered from the completion cache,
+      keyed by the user, the model and the full prompt (see ``Generation``);
     - the prompt is the system prompt plus as much recent history as fits the window; a
       grounded conversation keeps ``CONTEXT_RESERVE_TOKENS`` of it for the context block
       its sources add inside the generation (the grounding prompt step).
@@ -119,6 +128,7 @@ class SendMessage:
         self._chat_limit = chat_limit
 
     async def __call__(self, command: SendMessageCommand) -> SentMessage:
+        received = time.perf_counter()
         check_content(command.content, self._policy.max_message_chars)
         check_system_prompt(command.system_prompt, self._policy)
         self._runner.ensure_accepting()
@@ -194,17 +204,19 @@ class SendMessage:
                 max_tokens=charge.max_tokens,
                 temperature=command.temperature,
                 context_sources=conversation.context_sources,
+                cache_opt_in=command.cache and command.wait,
             )
             generation = self._runner.start(job, charge)
-        upstream_s = 0.0
+        upstream_s, cached = 0.0, False
         if command.wait:
             assert generation.finished is not None
             # shield: a caller that goes away must not cancel the generation.
             reply = await asyncio.shield(generation.finished)
-            upstream_s = generation.upstream_s
+            upstream_s, cached = generation.upstream_s, generation.cached
         return SentMessage(
-            conversation, user, reply, generation_id, start_id, rate, created, upstream_s
-        )
+            conversation, user, reply, generation_id, start_id, rate, created, upstream_s,
+            cached, time.perf_counter() - received,
+        )  # fmt: skip
 
     async def _conversation(
         self, uow: UnitOfWork, command: SendMessageCommand, now: datetime

@@ -15,6 +15,7 @@ from adapters.memory.generation_log import MemoryGenerationLog
 from adapters.redis.client import create_redis
 from adapters.redis.generation_log import RedisGenerationLog
 from adapters.system.tokenizer import EstimatingTokenizer
+from application.caching.completion_cache import CompletionCache
 from application.chat.cancel_generation import CancelGeneration
 from application.chat.create_conversation import CreateConversation
 from application.chat.delete_conversation import DeleteConversation
@@ -73,9 +74,10 @@ class ChatProvider(Provider):
         uow_factory: UnitOfWorkFactory,
         policy: ChatPolicy,
         seams: TurnSeams,
+        cache: CompletionCache,
     ) -> GenerationServices:
         return GenerationServices(
-            router, log, uow_factory, policy, seams.prompt_steps, seams.listeners
+            router, log, uow_factory, policy, seams.prompt_steps, seams.listeners, cache=cache
         )
 
     @provide

@@ -99,3 +99,37 @@ async def test_chat_and_v1_responses_publish_overhead_and_the_shared_chat_limit(
     assert remaining == [6, 5, 4]
     listed = await h.http.get(CONVERSATIONS, headers=me.headers)
     assert "x-parley-overhead-ms" not in listed.headers
+
+
+async def test_a_non_stream_send_answers_its_time_and_whether_the_cache_served_it(
+    h: Harness,
+) -> None:
+    me = await register(h.http)
+    plain = await h.http.post(START, json={"content": "What is 2+2?"}, headers=me.headers)
+    assert plain.status_code == 201, plain.text
+    assert plain.json()["cached"] is False and "x-parley-cache" not in plain.headers
+    assert isinstance(plain.json()["response_time_ms"], int)
+    assert plain.json()["response_time_ms"] >= 0
+    opted = {**me.headers, "X-Parley-Cache": "on"}
+    ask = {"content": "Cache this turn", "temperature": 0}
+    calls = h.upstream_calls()
+    miss = await h.http.post(START, json=ask, headers=opted)
+    hit = await h.http.post(START, json=ask, headers=opted)
+    assert (miss.headers["x-parley-cache"], hit.headers["x-parley-cache"]) == ("miss", "hit")
+    assert (miss.json()["cached"], hit.json()["cached"]) == (False, True)
+    assert h.upstream_calls() == calls + 1  # the replay asked no model
+    replay = hit.json()["assistant_message"]
+    assert replay["content"] == miss.json()["assistant_message"]["content"] != ""
+    conversation = hit.json()["conversation"]["id"]
+    listed = await h.http.get(f"{CONVERSATIONS}/{conversation}/messages", headers=me.headers)
+    [_, stored] = listed.json()["items"]
+    assert stored["id"] == replay["id"] and stored["status"] == "complete"
+    assert stored["content"] == replay["content"]
+    # Later in that conversation the history is part of the prompt: not the same request.
+    follow = await h.http.post(f"{CONVERSATIONS}/{conversation}/messages", json=ask, headers=opted)
+    assert follow.json()["cached"] is False and follow.headers["x-parley-cache"] == "miss"
+    # Another user never gets this user's replay.
+    other = await register(h.http)
+    theirs = await h.http.post(START, json=ask, headers={**other.headers, "X-Parley-Cache": "on"})
+    assert theirs.json()["cached"] is False
+    assert h.upstream_calls() == calls + 3

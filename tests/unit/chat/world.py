@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 
 from adapters.memory.generation_log import MemoryGenerationLog
 from adapters.system.tokenizer import EstimatingTokenizer
+from application.caching.completion_cache import CompletionCache
 from application.chat.cancel_generation import CancelGeneration
 from application.chat.create_conversation import CreateConversation, CreateConversationCommand
 from application.chat.generation import GenerationServices
@@ -44,6 +45,7 @@ class ChatWorld:
     log: MemoryGenerationLog = field(default_factory=MemoryGenerationLog)
     clock: FixedClock = field(default_factory=FixedClock)
     owner: UUID = field(default_factory=uuid4)
+    cache: CompletionCache | None = None
 
     def __post_init__(self) -> None:
         self.uow_factory = FakeUnitOfWorkFactory(self.storage)
@@ -61,6 +63,7 @@ class ChatWorld:
             prompt_steps=steps,
             listeners=(MessageSavedListener(self.hooks), *listeners),
             sleep=no_sleep,
+            cache=self.cache,
         )
         self.runner = GenerationRunner(self.services, self.uow_factory, self.clock, self.policy)
 

@@ -17,6 +17,18 @@ SourceNames = Annotated[
 ]
 
 
+ResponseTimeMs = Annotated[
+    int, msgspec.Meta(description="Milliseconds from receiving the message to the stored reply.")
+]
+Cached = Annotated[
+    bool,
+    msgspec.Meta(
+        description="The reply was replayed from your completion cache (`X-Parley-Cache: on`, "
+        "temperature 0, the same model and full prompt): no model was called, nothing spent."
+    ),
+]
+
+
 class CreateConversationBody(msgspec.Struct):
     """Unknown fields (owner, id, counts, ...) are ignored: they are never client-settable."""
 
@@ -73,6 +85,8 @@ class SentMessageOut(msgspec.Struct):
     user_message: MessageView
     assistant_message: MessageView
     generation_id: UUID
+    response_time_ms: ResponseTimeMs
+    cached: Cached
 
 
 class CancelAccepted(msgspec.Struct):
@@ -85,3 +99,5 @@ class StartedTurnOut(msgspec.Struct):
     user_message: MessageView
     assistant_message: MessageView
     generation_id: UUID
+    response_time_ms: ResponseTimeMs
+    cached: Cached

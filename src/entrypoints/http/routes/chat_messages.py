@@ -34,6 +34,16 @@ from entrypoints.http.sse import sse_response
 from entrypoints.settings import Settings
 
 EVENT_STREAM = "text/event-stream"
+CacheHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name="X-Parley-Cache",
+        required=False,
+        description="`on`: a non-stream send at temperature 0 may be answered from your own "
+        "completion cache, keyed by you, the model and the full prompt (history and "
+        "context included); the reply says `X-Parley-Cache: hit` or `miss` and `cached`.",
+    ),
+]
 SSE_DOC = ResponseSpec(
     data_container=str,
     media_type=EVENT_STREAM,
@@ -69,17 +79,19 @@ async def send(
     send_message: FromDishka[SendMessage],
     resume: FromDishka[ResumeGeneration],
     settings: FromDishka[Settings],
+    cache_header: CacheHeader = None,
 ) -> Response[SentMessageOut]:
     streaming = _wants_stream(data.stream, request)
-    command = _command(principal, conversation_id, data, streaming)
+    command = _command(principal, conversation_id, data, streaming, cache=_opted_in(cache_header))
     sent = await send_message(command)
     _publish(request, sent)
     if streaming:
         return await _stream(sent, principal, resume, settings)  # type: ignore[return-value]
     body = SentMessageOut(
-        message_view(sent.user_message), message_view(sent.assistant_message), sent.generation_id
-    )
-    return Response(body, status_code=201)
+        message_view(sent.user_message), message_view(sent.assistant_message), sent.generation_id,
+        _millis(sent), sent.cached,
+    )  # fmt: skip
+    return Response(body, status_code=201, headers=_cache_headers(command, sent))
 
 
 @post(
@@ -101,9 +113,13 @@ async def send_new(
     send_message: FromDishka[SendMessage],
     resume: FromDishka[ResumeGeneration],
     settings: FromDishka[Settings],
+    cache_header: CacheHeader = None,
 ) -> Response[StartedTurnOut]:
     streaming = _wants_stream(data.stream, request)
-    command = _command(principal, data.conversation_id, data, streaming, data.system_prompt)
+    command = _command(
+        principal, data.conversation_id, data, streaming, data.system_prompt,
+        cache=_opted_in(cache_header),
+    )  # fmt: skip
     sent = await send_message(command)
     _publish(request, sent)
     if streaming:
@@ -113,8 +129,10 @@ async def send_new(
         message_view(sent.user_message),
         message_view(sent.assistant_message),
         sent.generation_id,
+        _millis(sent),
+        sent.cached,
     )
-    return Response(body, status_code=201)
+    return Response(body, status_code=201, headers=_cache_headers(command, sent))
 
 
 def _wants_stream(stream: bool, request: Request[Any, Any, Any]) -> bool:
@@ -127,6 +145,8 @@ def _command(
     data: SendMessageBody | StartTurnBody,
     streaming: bool,
     system_prompt: str | None = None,
+    *,
+    cache: bool = False,
 ) -> SendMessageCommand:
     return SendMessageCommand(
         owner_id=principal.user_id,
@@ -139,7 +159,23 @@ def _command(
         plan=principal.plan,
         api_key_id=principal.api_key_id,
         system_prompt=system_prompt,
+        cache=cache,
     )
+
+
+def _opted_in(header: str | None) -> bool:
+    return (header or "").strip().lower() == "on"
+
+
+def _millis(sent: SentMessage) -> int:
+    return round(sent.response_s * 1000)
+
+
+def _cache_headers(command: SendMessageCommand, sent: SentMessage) -> dict[str, str] | None:
+    """Opted-in non-stream sends say whether the cache answered, as /v1 does."""
+    if not command.cache:
+        return None
+    return {"X-Parley-Cache": "hit" if sent.cached else "miss"}
 
 
 def _publish(request: Request[Any, Any, Any], sent: SentMessage) -> None:
