@@ -22,8 +22,8 @@ test: $(BIN)/.installed lint
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 

@@ -53,5 +53,16 @@ class ModelCatalog:
                 return spec
         raise ModelNotFound(f"model {wanted!r} is not configured")
 
+    def cost_usd(
+        self, answered_by: str | None, requested: str, prompt_tokens: int, completion_tokens: int
+    ) -> Decimal:
+        """The one pricing rule: priced as the model that answered, else (a model no longer
+        configured) as the one requested, else free."""
+        for candidate in (answered_by, requested):
+            for spec in self.models:
+                if spec.id == candidate:
+                    return spec.cost_usd(prompt_tokens, completion_tokens)
+        return Decimal(0)
+
     def ids(self) -> list[str]:
         return [m.id for m in self.models]

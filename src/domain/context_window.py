@@ -43,6 +43,28 @@ class FittedPrompt:
     dropped: int
 
 
+def fit_all(
+    *, turns: Sequence[Turn], context_window: int, max_tokens: int, counter: TokenCounter
+) -> FittedPrompt:
+    """Every turn kept, as the OpenAI-compatible gateway sends them: the same budget rule as
+    ``fit_context`` (prompt, reply priming and ``max_tokens`` within the window), nothing
+    dropped; too long is the same ``ContextTooLong``."""
+    budget = _budget(context_window, max_tokens, counter)
+    used = sum(counter.count_message(t.role, t.content) for t in turns)
+    if used > budget:
+        raise ContextTooLong(
+            f"the messages (about {used} tokens) and the reply's {max_tokens} tokens exceed "
+            f"the model's {context_window}-token context window",
+            details={"param": "messages", "budget_tokens": max(budget, 0), "needed_tokens": used},
+        )
+    return FittedPrompt(list(turns), used + counter.count_reply_priming(), 0)
+
+
+def _budget(context_window: int, max_tokens: int, counter: TokenCounter) -> int:
+    """Tokens the prompt's messages may use: the window less the reply and its priming."""
+    return context_window - max_tokens - counter.count_reply_priming()
+
+
 def fit_context(
     *,
     system_prompt: str | None,
@@ -53,7 +75,7 @@ def fit_context(
     counter: TokenCounter,
 ) -> FittedPrompt:
     """``history`` is oldest first and excludes ``new_message``; the reply gets ``max_tokens``."""
-    budget = context_window - max_tokens - counter.count_reply_priming()
+    budget = _budget(context_window, max_tokens, counter)
     head = [Turn("system", system_prompt)] if system_prompt else []
     used = sum(counter.count_message(t.role, t.content) for t in [*head, new_message])
     if used > budget:

@@ -82,19 +82,19 @@ class Conversation:
             context_sources=context_sources,
         )
 
-    def is_owned_by(self, user_id: UUID) -> bool:
-        return self.owner_id == user_id
-
     def rename(self, title: str) -> None:
         self.title = clean_title(title)
         self.auto_title = False
 
-    def title_from_first_message(self, content: str) -> None:
-        """An untitled conversation is named after its first message, so lists are readable."""
+    def title_from_first_message(self, content: str) -> bool:
+        """An untitled conversation is named after its first message, so lists are readable.
+        True if the title changed."""
         if self.message_count == 0 and self.title == DEFAULT_TITLE:
             words = " ".join(content.split())
             if words:
                 self.title = words[:AUTO_TITLE_CHARS]
+                return True
+        return False
 
     def touch(self, now: datetime) -> None:
         self.updated_at = max(self.updated_at, now)

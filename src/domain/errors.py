@@ -93,3 +93,36 @@ class UpstreamTimeout(DomainError):
 
     code = "UPSTREAM_TIMEOUT"
     title = "Upstream provider timed out"
+
+
+KINDS: tuple[type[DomainError], ...] = (
+    InvalidInput,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Conflict,
+    Gone,
+    TooManyRequests,
+    UpstreamTimeout,
+    UpstreamError,
+    Unavailable,
+)
+"""The one list of error families, most specific first. Every transport reports an error
+by its family (HTTP status, WebSocket frame, CLI exit code); the generation log stores
+the family's name so a reader on any instance can do the same."""
+
+
+def kind_of(error: DomainError) -> type[DomainError]:
+    """The family ``error`` belongs to (``DomainError`` itself if none)."""
+    for kind in KINDS:
+        if isinstance(error, kind):
+            return kind
+    return DomainError
+
+
+def kind_named(name: str) -> type[DomainError] | None:
+    """The family of that name (as stored in a log event), None if unknown."""
+    for kind in KINDS:
+        if kind.__name__ == name:
+            return kind
+    return None

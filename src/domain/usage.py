@@ -11,6 +11,20 @@ from uuid import UUID
 from domain.errors import InvalidInput
 
 PERIODS: Final = ("1d", "7d", "30d", "month")
+CHARS_PER_TOKEN: Final = 3
+"""ASCII characters per token in the estimate (BPE tokenizers average about 4 for English
+prose; code, numbers and punctuation are denser, 3 covers them)."""
+
+
+def estimate_tokens(text: str) -> int:
+    """The one token estimate, for prompts and for completions a provider did not count.
+
+    It errs on the side of counting more: ASCII text counts one token per 3 characters and
+    every other character a whole token (CJK is about one per character). Chat, the gateway
+    and quota accounting all use it, so what a client is told is what it was charged.
+    """
+    ascii_chars = len(text.encode("ascii", "ignore"))
+    return -(-ascii_chars // CHARS_PER_TOKEN) + len(text) - ascii_chars
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,8 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import msgspec
 from msgspec import Meta, Struct, field
@@ -462,13 +463,36 @@ def _env_overlay(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, 
     return data, origin
 
 
+_SEQUENCES = (list, tuple, set, frozenset)
+
+
 def _coerce_env(raw: str, typ: Any) -> Any:
-    text = str(typ)
-    if "list[" in text:
-        return [item.strip() for item in raw.split(",") if item.strip()]
-    if "None" in text and raw.strip().lower() in {"", "none", "null"}:
+    """An environment string as the field's shape wants it: a comma-separated list for a
+    sequence, None for an empty or "none" optional, else the string (msgspec converts
+    numbers and booleans when it builds the settings)."""
+    core, optional = _unwrap(typ)
+    if optional and raw.strip().lower() in {"", "none", "null"}:
         return None
+    if get_origin(core) in _SEQUENCES or core in _SEQUENCES:
+        return [item.strip() for item in raw.split(",") if item.strip()]
     return raw
+
+
+def _unwrap(typ: Any) -> tuple[Any, bool]:
+    """The field's type without ``Annotated`` and ``None`` (and whether None was allowed)."""
+    optional = False
+    while True:
+        origin = get_origin(typ)
+        if origin is Annotated:
+            typ = get_args(typ)[0]
+        elif origin is Union or origin is UnionType:
+            members = [a for a in get_args(typ) if a is not type(None)]
+            optional = optional or len(members) < len(get_args(typ))
+            if len(members) != 1:
+                return typ, optional
+            typ = members[0]
+        else:
+            return typ, optional
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -34,7 +34,6 @@ class LimitsSettings(Struct, kw_only=True, forbid_unknown_fields=True):
         _doc("Chat sends per minute per user: REST, SSE, WebSocket and /v1 together."),
         Meta(ge=1),
     ] = 60
-    login_per_minute: Annotated[int, _doc("Sign-in requests per minute per IP."), Meta(ge=1)] = 30
     chat: Annotated[
         str,
         _doc("Chat sends per user as windows, e.g. `1/second;10/minute` (empty: per_minute)."),

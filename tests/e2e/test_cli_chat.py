@@ -15,6 +15,8 @@ from tests.support.cli import run_cli
 from tests.support.identity import PASSWORD
 from tests.support.server import RunningServer
 
+pytestmark = pytest.mark.e2e
+
 CONVERSATION_LINE = re.compile(r"conversation ([0-9a-f-]{36})")
 
 

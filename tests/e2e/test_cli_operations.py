@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.backends import Backend
 from tests.support.cli import run_cli
+
+pytestmark = pytest.mark.e2e
 
 
 def test_check_passes_when_every_dependency_is_reachable(backend: Backend) -> None:

@@ -15,6 +15,8 @@ from tests.support.backends import Backend
 from tests.support.mock_openai import Fault, MockUpstream, reply_tokens
 from tests.support.server import RunningServer, run_server
 
+pytestmark = pytest.mark.e2e
+
 SCENARIOS = [
     "retry",
     "fallback",

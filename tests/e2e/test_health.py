@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.support.server import RunningServer
+
+pytestmark = pytest.mark.e2e
 
 
 def test_ready_reports_each_component_with_latency(server: RunningServer) -> None:

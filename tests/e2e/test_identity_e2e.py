@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.support.backends import Backend
 from tests.support.cli import run_cli
 from tests.support.identity import PASSWORD, unique_email
 from tests.support.server import RunningServer
+
+pytestmark = pytest.mark.e2e
 
 AUTH = "/api/v1/auth"
 

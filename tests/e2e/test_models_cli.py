@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.support.backends import Backend
 from tests.support.cli import run_cli
 from tests.support.mock_openai import free_port
+
+pytestmark = pytest.mark.e2e
 
 TOML = """
 [llm]

@@ -8,6 +8,8 @@ import pytest
 from tests.e2e.gateway_support import Account, openai_client, register_with_api_key
 from tests.support.server import RunningServer
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(scope="module")
 def account(server: RunningServer) -> Account:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.integration.search.seeding import add_messages, email_of, new_conversation, new_user
 from tests.support.backends import Backend
 from tests.support.cli import run_cli
+
+pytestmark = pytest.mark.e2e
 
 
 async def test_reindex_embeds_unindexed_messages_and_search_finds_them(

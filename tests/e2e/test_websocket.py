@@ -27,6 +27,8 @@ from tests.support.backends import Backend
 from tests.support.identity import Account, bearer, register
 from tests.support.server import RunningServer, run_server
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(scope="module")
 def ws_server(

@@ -5,12 +5,21 @@ types; only the bytes move here, over asyncio streams parsed by httptools (C), i
 the SDK's default pure-Python HTTP stack, which costs about a millisecond per request and
 more per streamed chunk: the gateway's whole latency budget. No proxies, no HTTP/2: the
 provider adapter uses the default transport when a proxy is configured.
+
+What it promises, because a chat completion is a paid, non-idempotent POST:
+- a request is re-sent only when its reused keep-alive connection failed before the whole
+  request was written (the upstream had closed it while idle); once the body is written it
+  is never sent again, whatever happens next;
+- at most ``max_connections_per_origin`` connections per origin, idle or busy; a request
+  that finds none free waits up to the pool timeout (``PoolTimeout`` after);
+- connect, write, read and pool timeouts are the SDK's (httpx2's ``timeout`` extension).
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
+from collections import deque
 from collections.abc import AsyncIterator
 
 import httptools
@@ -46,27 +55,47 @@ class _Parsed:
         self.complete = True
 
 
+Origin = tuple[str, str, int]
+
+
 class _Connection:
-    __slots__ = ("origin", "reader", "writer")
+    __slots__ = ("closed", "origin", "reader", "transport", "writer")
 
     def __init__(
-        self, origin: tuple[str, str, int], reader: asyncio.StreamReader, w: asyncio.StreamWriter
+        self,
+        transport: LeanTransport,
+        origin: Origin,
+        reader: asyncio.StreamReader,
+        w: asyncio.StreamWriter,
     ) -> None:
+        self.transport = transport
         self.origin = origin
         self.reader = reader
         self.writer = w
+        self.closed = False
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         self.writer.close()
+        self.transport.forget(self.origin)
 
 
 class LeanTransport(httpx2.AsyncBaseTransport):
     """HTTP/1.1 with a per-origin pool of idle keep-alive connections (bounded)."""
 
-    def __init__(self, *, max_idle_per_origin: int = 256) -> None:
-        self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
-        self._max_idle = max_idle_per_origin
-        self._ssl: ssl.SSLContext | None = None
+    def __init__(
+        self,
+        *,
+        max_connections_per_origin: int = 256,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self._idle: dict[Origin, list[_Connection]] = {}
+        self._open: dict[Origin, int] = {}
+        self._waiters: dict[Origin, deque[asyncio.Future[None]]] = {}
+        self._max = max_connections_per_origin
+        self._ssl = ssl_context
         self.connections_opened = 0
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
@@ -79,12 +108,13 @@ class LeanTransport(httpx2.AsyncBaseTransport):
             head += [name, b": ", value, b"\r\n"]
         payload = b"".join(head) + b"\r\n" + await request.aread()
         for attempt in (0, 1):  # an idle keep-alive connection may have been closed upstream
-            connection, reused = await self._checkout(origin, timeouts.get("connect"), request)
+            connection, reused = await self._checkout(origin, timeouts, request)
             parsed = _Parsed()
             parser = httptools.HttpResponseParser(parsed)
+            written = False
             try:
-                connection.writer.write(payload)
-                await connection.writer.drain()
+                await _write(connection, payload, timeouts.get("write"), request)
+                written = True  # from here on the upstream may be generating: never resend
                 while not parsed.headers_done:
                     data = await _read(connection, read_s, request)
                     if not data:
@@ -92,7 +122,7 @@ class LeanTransport(httpx2.AsyncBaseTransport):
                     _feed(parser, data, request)
             except (httpx2.RemoteProtocolError, httpx2.ReadError, ConnectionError) as exc:
                 connection.close()
-                if reused and attempt == 0:
+                if reused and attempt == 0 and not written:
                     continue
                 raise _as_transport_error(exc, request) from None
             except BaseException:
@@ -110,42 +140,74 @@ class LeanTransport(httpx2.AsyncBaseTransport):
         raise httpx2.RemoteProtocolError("no connection", request=request)  # pragma: no cover
 
     async def _checkout(
-        self, origin: tuple[str, str, int], connect_s: float | None, request: httpx2.Request
+        self, origin: Origin, timeouts: dict[str, float | None], request: httpx2.Request
     ) -> tuple[_Connection, bool]:
-        idle = self._idle.get(origin)
-        while idle:
-            connection = idle.pop()
-            if not connection.writer.is_closing() and not connection.reader.at_eof():
-                return connection, True
-            connection.close()
+        async with _timeout(
+            timeouts.get("pool"), httpx2.PoolTimeout, "no free connection", request
+        ):
+            while True:
+                idle = self._idle.get(origin)
+                while idle:
+                    connection = idle.pop()
+                    if not connection.writer.is_closing() and not connection.reader.at_eof():
+                        return connection, True
+                    connection.close()
+                if self._open.get(origin, 0) < self._max:
+                    break
+                waiter = asyncio.get_running_loop().create_future()
+                self._waiters.setdefault(origin, deque()).append(waiter)
+                await waiter
+        self._open[origin] = self._open.get(origin, 0) + 1  # held while connecting
+        try:
+            reader, writer = await self._connect(origin, timeouts.get("connect"), request)
+        except BaseException:
+            self.forget(origin)
+            raise
+        self.connections_opened += 1
+        return _Connection(self, origin, reader, writer), False
+
+    async def _connect(
+        self, origin: Origin, connect_s: float | None, request: httpx2.Request
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         scheme, host, port = origin
         if scheme == "https" and self._ssl is None:
             self._ssl = ssl.create_default_context()
         tls = self._ssl if scheme == "https" else None
         try:
             async with asyncio.timeout(connect_s):
-                reader, writer = await asyncio.open_connection(
+                return await asyncio.open_connection(
                     host, port, ssl=tls, server_hostname=host if tls else None, limit=_READ_SIZE
                 )
         except TimeoutError:
             raise httpx2.ConnectTimeout("connect timed out", request=request) from None
         except OSError as exc:
             raise httpx2.ConnectError(str(exc) or "connect failed", request=request) from None
-        self.connections_opened += 1
-        return _Connection(origin, reader, writer), False
+
+    def forget(self, origin: Origin) -> None:
+        """A connection of ``origin`` closed: its slot is free."""
+        self._open[origin] = max(0, self._open.get(origin, 0) - 1)
+        self._wake(origin)
+
+    def _wake(self, origin: Origin) -> None:
+        waiters = self._waiters.get(origin)
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
 
     def release(self, connection: _Connection) -> None:
-        idle = self._idle.setdefault(connection.origin, [])
-        if len(idle) < self._max_idle:
-            idle.append(connection)
-        else:
-            connection.close()
+        """Back to the idle pool (it keeps its slot), and a waiting request may take it."""
+        if connection.closed:
+            return
+        self._idle.setdefault(connection.origin, []).append(connection)
+        self._wake(connection.origin)
 
     async def aclose(self) -> None:
-        for idle in self._idle.values():
+        idle_lists, self._idle = list(self._idle.values()), {}
+        for idle in idle_lists:
             for connection in idle:
                 connection.close()
-        self._idle.clear()
 
 
 class _Body(httpx2.AsyncByteStream):
@@ -231,6 +293,37 @@ def _closes(headers: list[tuple[bytes, bytes]]) -> bool:
 def _delimited_by_close(headers: list[tuple[bytes, bytes]]) -> bool:
     names = {name.lower() for name, _ in headers}
     return b"content-length" not in names and b"transfer-encoding" not in names
+
+
+async def _write(
+    connection: _Connection, payload: bytes, write_s: float | None, request: httpx2.Request
+) -> None:
+    async with _timeout(write_s, httpx2.WriteTimeout, "write timed out", request):
+        connection.writer.write(payload)
+        await connection.writer.drain()
+
+
+class _timeout:
+    """``asyncio.timeout`` that raises the given httpx2 timeout error instead."""
+
+    def __init__(
+        self,
+        seconds: float | None,
+        error: type[httpx2.TimeoutException],
+        message: str,
+        request: httpx2.Request,
+    ) -> None:
+        self._inner = asyncio.timeout(seconds)
+        self._error, self._message, self._request = error, message, request
+
+    async def __aenter__(self) -> None:
+        await self._inner.__aenter__()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        try:
+            await self._inner.__aexit__(*exc_info)  # type: ignore[arg-type]
+        except TimeoutError:
+            raise self._error(self._message, request=self._request) from None
 
 
 async def _read(connection: _Connection, read_s: float | None, request: httpx2.Request) -> bytes:

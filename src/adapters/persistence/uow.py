@@ -145,8 +145,18 @@ def _cleanup_done(task: asyncio.Task[None]) -> None:
 
 
 class SqlUnitOfWorkFactory(UnitOfWorkFactory):
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        autocommit_factory: async_sessionmaker[AsyncSession] | None = None,
+    ) -> None:
         self._session_factory = session_factory
+        self._autocommit_factory = autocommit_factory or session_factory
 
     def __call__(self) -> UnitOfWork:
         return SqlUnitOfWork(self._session_factory)
+
+    def single_statement(self) -> UnitOfWork:
+        """Sessions on AUTOCOMMIT connections of the same pool: each statement commits
+        itself (PostgreSQL: one round trip instead of BEGIN, statement, COMMIT)."""
+        return SqlUnitOfWork(self._autocommit_factory)

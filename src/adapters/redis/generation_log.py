@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID
 
+import msgspec
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -75,6 +75,24 @@ class RedisGenerationLog(GenerationLog):
             pipe.expire(key, self._ttl_s)
             await _guard(pipe.execute)
 
+    async def open(self, info: GenerationInfo, first: GenerationEvent) -> str:
+        """The info hash and the first event in one pipelined round trip."""
+        info_key = self._key(info.generation_id, "info")
+        events = self._key(info.generation_id, "events")
+        mapping: dict[Any, Any] = {
+            "owner": str(info.owner_id),
+            "conversation": str(info.conversation_id),
+            "message": str(info.message_id),
+        }
+        fields: dict[Any, Any] = {"k": first.kind, "d": _encode(first.data)}
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hset(info_key, mapping=mapping)
+            pipe.xadd(events, fields, id="0-*", maxlen=self._max_events, approximate=True)
+            pipe.expire(info_key, self._ttl_s)
+            pipe.expire(events, self._ttl_s)
+            results = await _guard(pipe.execute)
+        return _seq(results[1])
+
     async def info(self, generation_id: UUID) -> GenerationInfo | None:
         raw = await _guard(lambda: self._redis.hgetall(self._key(generation_id, "info")))
         if not raw:
@@ -88,17 +106,19 @@ class RedisGenerationLog(GenerationLog):
         )
 
     async def append(self, generation_id: UUID, event: GenerationEvent) -> str:
-        events = self._key(generation_id, "events")
-        fields: dict[Any, Any] = {
-            "k": event.kind,
-            "d": json.dumps(event.data, separators=(",", ":")),
-        }
+        return (await self.append_many(generation_id, [event]))[0]
+
+    async def append_many(self, generation_id: UUID, events: list[GenerationEvent]) -> list[str]:
+        """One pipelined round trip for the whole burst (and one pair of EXPIREs)."""
+        key = self._key(generation_id, "events")
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.xadd(events, fields, id="0-*", maxlen=self._max_events, approximate=True)
-            pipe.expire(events, self._ttl_s)
+            for event in events:
+                fields: dict[Any, Any] = {"k": event.kind, "d": _encode(event.data)}
+                pipe.xadd(key, fields, id="0-*", maxlen=self._max_events, approximate=True)
+            pipe.expire(key, self._ttl_s)
             pipe.expire(self._key(generation_id, "info"), self._ttl_s)
             results = await _guard(pipe.execute)
-        return _seq(results[0])
+        return [_seq(stream_id) for stream_id in results[: len(events)]]
 
     async def read(
         self, generation_id: UUID, after: str | None = None
@@ -195,6 +215,14 @@ async def _guard(call: Callable[[], Awaitable[T]]) -> T:
         raise GenerationLogUnavailable("stream storage is unreachable; try again shortly") from exc
 
 
+def _encode(data: dict[str, Any]) -> bytes:
+    return _ENCODE(data)
+
+
+_ENCODE = msgspec.json.Encoder().encode
+_DECODE = msgspec.json.Decoder().decode
+
+
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -205,5 +233,5 @@ def _seq(stream_id: Any) -> str:
 
 def _event(entry: Any) -> GenerationEvent:
     stream_id, fields = entry
-    data = json.loads(fields[b"d"])
+    data = _DECODE(fields[b"d"])
     return GenerationEvent(fields[b"k"].decode(), data, _seq(stream_id))

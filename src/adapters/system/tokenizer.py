@@ -18,17 +18,15 @@ For usage accounting without a provider-reported count, this over-states a littl
 from __future__ import annotations
 
 from application.ports.tokenizer import Tokenizer
+from domain.usage import estimate_tokens
 
-CHARS_PER_TOKEN = 3
 MESSAGE_OVERHEAD = 4
 REPLY_PRIMING = 3
 
 
 class EstimatingTokenizer(Tokenizer):
     def count_text(self, text: str) -> int:
-        ascii_chars = len(text.encode("ascii", "ignore"))
-        other_chars = len(text) - ascii_chars
-        return -(-ascii_chars // CHARS_PER_TOKEN) + other_chars
+        return estimate_tokens(text)
 
     def count_message(self, role: str, content: str) -> int:
         return MESSAGE_OVERHEAD + self.count_text(role) // 2 + self.count_text(content)

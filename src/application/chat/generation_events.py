@@ -9,19 +9,6 @@ from application.ports.generation_log import GenerationEvent
 from domain import errors
 from domain.messages import Message
 
-# Most specific first: the kind tells a transport how to report an error (HTTP status, ...).
-_KINDS: tuple[type[errors.DomainError], ...] = (
-    errors.InvalidInput,
-    errors.Unauthenticated,
-    errors.Forbidden,
-    errors.NotFound,
-    errors.Conflict,
-    errors.TooManyRequests,
-    errors.UpstreamTimeout,
-    errors.UpstreamError,
-    errors.Unavailable,
-)
-
 
 def start_event(
     generation_id: UUID, conversation_id: UUID, user: Message, reply: Message
@@ -59,10 +46,7 @@ def error_event(error: errors.DomainError, reply: Message | None = None) -> Gene
 
 
 def error_kind(error: errors.DomainError) -> str:
-    for kind in _KINDS:
-        if isinstance(error, kind):
-            return kind.__name__
-    return errors.DomainError.__name__
+    return errors.kind_of(error).__name__
 
 
 class GenerationInterrupted(errors.Unavailable):

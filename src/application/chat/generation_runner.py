@@ -10,19 +10,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
 import structlog
 
-from application.chat.generation_job import GenerationControl, GenerationJob, StopReason
+from application.chat.generation import Generation, GenerationServices
+from application.chat.generation_job import GenerationJob, StopReason
 from application.chat.policy import ChatPolicy
-from application.chat.run_generation import RunGeneration
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
+from application.usage.charge import Charge
 from domain.errors import Unavailable
-from domain.messages import Message
 
 log = structlog.get_logger("parley.chat")
 
@@ -32,13 +31,6 @@ Chore = Callable[[], Awaitable[object]]
 class ShuttingDown(Unavailable):
     code = "SHUTTING_DOWN"
     title = "Server is shutting down"
-
-
-@dataclass(slots=True)
-class _Running:
-    job: GenerationJob
-    control: GenerationControl
-    task: asyncio.Task[None]
 
 
 class GenerationRunner:
@@ -52,16 +44,16 @@ class GenerationRunner:
 
     def __init__(
         self,
-        generate: RunGeneration,
+        services: GenerationServices,
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
         policy: ChatPolicy,
     ) -> None:
-        self._generate = generate
+        self._services = services
         self._uow_factory = uow_factory
         self._clock = clock
         self._policy = policy
-        self._running: dict[UUID, _Running] = {}
+        self._running: dict[UUID, Generation] = {}
         self._closing = False
         self._sweep: Chore | None = None
         self._maintenance: asyncio.Task[None] | None = None
@@ -70,29 +62,26 @@ class GenerationRunner:
         if self._closing:
             raise ShuttingDown("the server is shutting down; retry on another instance")
 
-    def start(self, job: GenerationJob) -> asyncio.Future[Message]:
-        """Run ``job`` in the background; the future resolves to the stored reply."""
+    def start(self, job: GenerationJob, charge: Charge) -> Generation:
+        """Run ``job`` in the background as a ``Generation`` that owns ``charge`` from now
+        on; its ``finished`` future resolves to the stored reply."""
         self.ensure_accepting()
-        result: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
-        control = GenerationControl()
-        task = asyncio.create_task(
-            self._run(job, control, result), name=f"generation-{job.generation_id}"
-        )
-        self._running[job.generation_id] = _Running(job, control, task)
-        task.add_done_callback(lambda _: self._running.pop(job.generation_id, None))
+        generation = Generation(job, charge, self._services)
+        generation_id = job.generation_id
+        generation.start()
+        assert generation.task is not None
+        self._running[generation_id] = generation
+        generation.task.add_done_callback(lambda _: self._running.pop(generation_id, None))
         self._ensure_maintenance()
-        return result
+        return generation
 
     def stop(self, generation_id: UUID, reason: StopReason = "cancel") -> bool:
         """Stop a generation running in this process; False if it does not run here."""
         running = self._running.get(generation_id)
         if running is None:
             return False
-        running.control.stop(reason)
+        running.stop(reason)
         return True
-
-    def running_ids(self) -> set[UUID]:
-        return set(self._running)
 
     def keep_sweeping(self, sweep: Chore) -> None:
         """Run ``sweep`` (the orphan recovery) every ``lease_s`` until shutdown."""
@@ -105,32 +94,18 @@ class GenerationRunner:
             self._maintenance.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._maintenance
-        tasks = [r.task for r in self._running.values()]
+        tasks = [g.task for g in self._running.values() if g.task is not None]
         if not tasks:
             return
         _, pending = await asyncio.wait(tasks, timeout=grace_s)
         if not pending:
             return
         log.warning("generations_interrupted_by_shutdown", count=len(pending))
-        for running in list(self._running.values()):
-            running.control.stop("shutdown")
+        for generation in list(self._running.values()):
+            generation.stop("shutdown")
         _, stuck = await asyncio.wait(pending, timeout=store_timeout_s)
         for task in stuck:
             task.cancel()
-
-    async def _run(
-        self, job: GenerationJob, control: GenerationControl, result: asyncio.Future[Message]
-    ) -> None:
-        try:
-            reply = await self._generate(job, control)
-        except BaseException as exc:
-            if not result.done():
-                result.set_exception(exc)
-                result.exception()  # a caller that stopped waiting must not log a warning
-            raise
-        if not result.done():
-            result.set_result(reply)
-        await self._generate.notify_listeners(job, reply)
 
     def _ensure_maintenance(self) -> None:
         if self._maintenance is None or self._maintenance.done():
@@ -155,10 +130,10 @@ class GenerationRunner:
                 return
 
     async def _renew_leases(self) -> None:
-        ids = [r.job.reply.id for r in self._running.values()]
+        ids = [g.job.reply.id for g in self._running.values()]
         if not ids:
             return
         until = self._clock.now() + timedelta(seconds=self._policy.lease_s)
-        async with self._uow_factory() as uow:
+        async with self._uow_factory.single_statement() as uow:
             await uow.messages.renew_leases(ids, until)
             await uow.commit()

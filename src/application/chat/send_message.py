@@ -1,38 +1,40 @@
-"""Send a message in a conversation and start the assistant's reply.
+"""Send a message and start the assistant's reply: the one chat turn every transport uses.
 
-The one path every transport uses (REST, SSE, WebSocket, CLI). It returns as soon as the
-reply has started (or, with ``wait``, once it is stored); the reply's events are read from
-the generation log with ``ResumeGeneration``.
+REST, SSE, WebSocket and the CLI only decode their input into a ``SendMessageCommand``,
+call this, and forward the reply's events (read from the generation log with
+``ResumeGeneration``). It returns as soon as the reply has started (or, with ``wait``, once
+it is stored).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import structlog
 
+from application.chat.create_conversation import check_system_prompt
 from application.chat.generation_events import start_event
 from application.chat.generation_job import GenerationJob
 from application.chat.generation_runner import GenerationRunner
-from application.chat.get_conversation import owned_conversation
 from application.chat.policy import ChatPolicy
 from application.llm.router import LLMRouter
 from application.ports.clock import Clock
 from application.ports.generation_log import GenerationInfo, GenerationLog
 from application.ports.ids import IdGenerator
-from application.ports.llm import ChatMessage
-from application.ports.spend_guard import SpendGuard, UnmeteredSpending
+from application.ports.rate_limiter import ChatSendLimit, NoChatSendLimit, RateDecision
+from application.ports.spend_guard import SpendGuard, SpendRequest, UnmeteredSpending
 from application.ports.tokenizer import Tokenizer
 from application.ports.unit_of_work import UnitOfWork
-from application.usage.chat_spending import reserve_chat_turn
+from application.usage.charge import Charge
 from domain.context_window import Turn, fit_context
-from domain.conversations import Conversation
+from domain.conversations import Conversation, ConversationNotFound
 from domain.errors import DomainError
 from domain.grounding import CONTEXT_RESERVE_TOKENS
-from domain.messages import Message, MessageStatus, check_content, pending_reply, user_message
+from domain.messages import Message, check_content, pending_reply, user_message
 
 log = structlog.get_logger("parley.chat")
 
@@ -40,9 +42,11 @@ log = structlog.get_logger("parley.chat")
 @dataclass(frozen=True, slots=True)
 class SendMessageCommand:
     owner_id: UUID
-    conversation_id: UUID
+    conversation_id: UUID | None
+    """None: start a new conversation with this message (in the same transaction)."""
     content: str
     model: str | None = None
+    """The model for this turn (and, for a new conversation, the conversation's)."""
     temperature: float | None = None
     max_tokens: int | None = None
     wait: bool = False
@@ -51,6 +55,10 @@ class SendMessageCommand:
     """The caller's plan, for quotas (None: read from the account, as at the CLI)."""
     api_key_id: UUID | None = None
     """The API key the caller used, for usage per key."""
+    system_prompt: str | None = None
+    """For a new conversation only."""
+    cache: bool = False
+    """Opt in to the completion cache (with ``wait`` and temperature 0 only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,18 +70,37 @@ class SentMessage:
     generation_id: UUID
     start_event_id: str | None
     """Id of the ``start`` event in the log (None if the log was unavailable)."""
+    rate: RateDecision | None = None
+    """The chat-send limit's decision, for RateLimit-* headers."""
+    created: bool = False
+    """The conversation was created by this turn."""
+    upstream_s: float = 0.0
+    """Seconds the reply waited on the model (``wait`` only; 0 for a started stream)."""
+    cached: bool = False
+    """The reply was replayed from the completion cache (``wait`` only)."""
+    response_s: float = 0.0
+    """Seconds from the command to the stored reply (``wait``) or to its start."""
 
 
 class SendMessage:
     """Business rules:
-    - only the owner may send to a conversation (anyone else: "not found");
+    - only the owner may send to a conversation (anyone else: "not found"); without a
+      conversation, a new one is created with the turn, in the same transaction, so a
+      refused turn leaves nothing behind;
     - blank content, or content over ``max_message_chars``, is refused before anything is
       stored and before any model is called; so is an unknown model, or a message that
       cannot fit the model's context window with the system prompt;
-    - ``max_tokens`` is always bounded by the model's and the server's cap;
+    - every send counts against the caller's chat-send limit, whatever the transport;
+    - ``max_tokens`` is always bounded by the model's and the server's cap, and by the
+      remaining quota, reserved in the turn's transaction (refused: nothing is stored);
     - the user message and a ``streaming`` assistant reply are committed together, then
-      the generation starts; it runs on its own, whatever happens to the caller;
-    - the prompt is the system prompt plus as much recent history as fits the window.
+      the generation starts; it runs on its own, whatever happens to the caller, and it
+      settles the reservation;
+    - a waiting, opted-in, temperature-0 turn may be answered from the completion cache,
+      keyed by the user, the model and the full prompt (see ``Generation``);
+    - the prompt is the system prompt plus as much recent history as fits the window; a
+      grounded conversation keeps ``CONTEXT_RESERVE_TOKENS`` of it for the context block
+      its sources add inside the generation (the grounding prompt step).
     """
 
     def __init__(
@@ -87,8 +114,8 @@ class SendMessage:
         ids: IdGenerator,
         policy: ChatPolicy,
         spending: SpendGuard = UnmeteredSpending(),
+        chat_limit: ChatSendLimit = NoChatSendLimit(),
     ) -> None:
-        self._spending = spending
         self._uow = uow
         self._router = router
         self._log = log
@@ -97,18 +124,26 @@ class SendMessage:
         self._clock = clock
         self._ids = ids
         self._policy = policy
+        self._spending = spending
+        self._chat_limit = chat_limit
 
     async def __call__(self, command: SendMessageCommand) -> SentMessage:
+        received = time.perf_counter()
         check_content(command.content, self._policy.max_message_chars)
+        check_system_prompt(command.system_prompt, self._policy)
         self._runner.ensure_accepting()
+        rate = await self._chat_limit.check(command.owner_id)
+        now = self._clock.now()
         async with self._uow as uow:
-            conversation = await owned_conversation(uow, command.owner_id, command.conversation_id)
+            conversation, created = await self._conversation(uow, command, now)
             spec = self._router.resolve(command.model or conversation.model)
             max_tokens = spec.bound_max_tokens(command.max_tokens, self._policy.server_max_tokens)
-            history = await uow.messages.recent(conversation.id, self._policy.history_messages)
+            history = [] if created else await uow.messages.prompt_history(
+                conversation.id, self._policy.history_messages
+            )  # fmt: skip
             fitted = fit_context(
                 system_prompt=conversation.system_prompt,
-                history=[Turn(m.role.value, m.content) for m in history if _usable(m)],
+                history=history,
                 new_message=Turn("user", command.content),
                 context_window=spec.context_window,
                 # A grounded turn keeps room for its context block.
@@ -116,10 +151,17 @@ class SendMessage:
                 + (CONTEXT_RESERVE_TOKENS if conversation.context_sources else 0),
                 counter=self._tokenizer,
             )
-            now = self._clock.now()
-            conversation.title_from_first_message(command.content)
-            conversation.touch(now)
-            first = await uow.conversations.record_messages(conversation, 2)
+            if created:
+                conversation.title_from_first_message(command.content)
+                conversation.message_count = 2
+                await uow.conversations.add(conversation)
+                first = 0
+            else:
+                first = conversation.message_count  # positions claimed with the read
+                titled = conversation.title_from_first_message(command.content)
+                conversation.message_count = first + 2
+                if titled:
+                    await uow.conversations.save(conversation)
             user = user_message(
                 id=self._ids.new_id(),
                 conversation_id=conversation.id,
@@ -136,44 +178,68 @@ class SendMessage:
                 now=now,
                 position=first + 1,
             )
-            await uow.messages.add(user)
             lease = now + timedelta(seconds=self._policy.lease_s)
-            await uow.messages.add(reply, lease_until=lease)
+            await uow.messages.add_turn(user, reply, lease_until=lease)
             # Quota is reserved last: a refusal rolls the turn back, so nothing is stored.
-            ticket = await reserve_chat_turn(
-                self._spending, uow, owner_id=command.owner_id, plan=command.plan,
-                api_key_id=command.api_key_id, spec=spec, prompt_tokens=fitted.prompt_tokens,
-                max_tokens=max_tokens, stream=not command.wait,
+            request = SpendRequest(
+                command.owner_id, command.plan, command.api_key_id, spec,
+                fitted.prompt_tokens, max_tokens, stream=not command.wait,
             )  # fmt: skip
-            try:
+            charge = await Charge.reserve(self._spending, request, uow)
+            async with charge.released_on_error():
                 await uow.commit()
-            except BaseException:
-                await self._spending.release(ticket)
-                raise
-        start_id = await self._open_log(generation_id, command.owner_id, conversation, user, reply)
-        job = GenerationJob(
-            generation_id=generation_id,
-            owner_id=command.owner_id,
-            conversation_id=conversation.id,
-            user_message=user,
-            reply=reply,
-            spec=spec,
-            prompt=tuple(ChatMessage(t.role, t.content) for t in fitted.turns),
-            prompt_tokens=fitted.prompt_tokens,
-            max_tokens=ticket.max_tokens,
-            temperature=command.temperature,
-            spend=ticket,
-            context_sources=conversation.context_sources,
-        )
-        try:
-            finished = self._runner.start(job)
-        except BaseException:
-            await self._spending.release(ticket)
-            raise
+        async with charge.released_on_error():  # from start on, the generation owns it
+            start_id = await self._open_log(
+                generation_id, command.owner_id, conversation, user, reply
+            )
+            job = GenerationJob(
+                generation_id=generation_id,
+                owner_id=command.owner_id,
+                conversation_id=conversation.id,
+                user_message=user,
+                reply=reply,
+                spec=spec,
+                prompt=tuple(fitted.turns),
+                prompt_tokens=fitted.prompt_tokens,
+                max_tokens=charge.max_tokens,
+                temperature=command.temperature,
+                context_sources=conversation.context_sources,
+                cache_opt_in=command.cache and command.wait,
+            )
+            generation = self._runner.start(job, charge)
+        upstream_s, cached = 0.0, False
         if command.wait:
+            assert generation.finished is not None
             # shield: a caller that goes away must not cancel the generation.
-            reply = await asyncio.shield(finished)
-        return SentMessage(conversation, user, reply, generation_id, start_id)
+            reply = await asyncio.shield(generation.finished)
+            upstream_s, cached = generation.upstream_s, generation.cached
+        return SentMessage(
+            conversation, user, reply, generation_id, start_id, rate, created, upstream_s,
+            cached, time.perf_counter() - received,
+        )  # fmt: skip
+
+    async def _conversation(
+        self, uow: UnitOfWork, command: SendMessageCommand, now: datetime
+    ) -> tuple[Conversation, bool]:
+        """The conversation with the turn's two positions claimed (one statement), or a new
+        one, not yet stored."""
+        if command.conversation_id is not None:
+            found = await uow.conversations.claim_turn(
+                command.conversation_id, command.owner_id, 2, now
+            )
+            if found is None:
+                raise ConversationNotFound(f"conversation {command.conversation_id} not found")
+            found.touch(now)
+            return found, False
+        spec = self._router.resolve(command.model)
+        new = Conversation.start(
+            id=self._ids.new_id(),
+            owner_id=command.owner_id,
+            model=spec.id,
+            now=now,
+            system_prompt=command.system_prompt,
+        )
+        return new, True
 
     async def _open_log(
         self,
@@ -185,22 +251,12 @@ class SendMessage:
     ) -> str | None:
         """A log outage must not lose the reply: it is still generated and stored."""
         try:
-            await self._log.begin(
-                GenerationInfo(generation_id, owner_id, conversation.id, reply.id)
-            )
-            return await self._log.append(
-                generation_id, start_event(generation_id, conversation.id, user, reply)
+            return await self._log.open(
+                GenerationInfo(generation_id, owner_id, conversation.id, reply.id),
+                start_event(generation_id, conversation.id, user, reply),
             )
         except DomainError as exc:
             log.warning(
                 "generation_log_unavailable", generation_id=str(generation_id), code=exc.code
             )
             return None
-
-
-def _usable(message: Message) -> bool:
-    """History worth sending: finished turns with text (a cancelled reply's partial text
-    was seen by the user, so it counts; failed and in-flight replies do not)."""
-    if not message.content:
-        return False
-    return message.status in (MessageStatus.COMPLETE, MessageStatus.CANCELLED)

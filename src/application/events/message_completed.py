@@ -8,6 +8,7 @@ import structlog
 
 from application.chat.views import message_data
 from application.ports.event_bus import EventBus, EventType, UserEvent
+from application.ports.turn_hooks import FinishedTurn, TurnListener
 from domain.errors import DomainError
 from domain.messages import Message
 
@@ -26,3 +27,16 @@ async def announce_reply(bus: EventBus | None, owner_id: UUID, reply: Message) -
         log.warning("message_completed_not_pushed", message_id=str(reply.id), code=exc.code)
     except Exception:
         log.exception("message_completed_push_failed", message_id=str(reply.id))
+
+
+class MessageCompletedListener(TurnListener):
+    """Chat's turn listener for ``message.completed``: once a reply is stored and its final
+    event logged, its owner's sockets are told (the socket that started it skips it: it
+    streams the reply itself). A reply the database never took is not announced."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self._bus = bus
+
+    async def turn_finished(self, turn: FinishedTurn) -> None:
+        if turn.stored:
+            await announce_reply(self._bus, turn.owner_id, turn.reply)

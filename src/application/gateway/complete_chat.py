@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from application.caching.completion_cache import CompletionCache
-from application.gateway.metered_stream import metered_stream, settle_completion
+from application.gateway.metered_stream import MeteredStream, token_usage
 from application.identity.principal import Principal
-from application.llm.router import LLMRouter, RoutedChunk, RoutedCompletion
+from application.llm.router import LLMRouter, RoutedCompletion
 from application.ports.llm import ChatMessage, ProviderProtocolError
+from application.ports.rate_limiter import ChatSendLimit, NoChatSendLimit, RateDecision
 from application.ports.spend_guard import SpendGuard, SpendRequest
 from application.ports.tokenizer import Tokenizer
+from application.usage.charge import Charge
 from domain.catalog import ModelSpec
+from domain.context_window import ContextTooLong, Turn, fit_all
 from domain.errors import InvalidInput
+from domain.messages import TokenUsage
 
 ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 
 
-class ContextLengthExceeded(InvalidInput):
-    code = "CONTEXT_LENGTH_EXCEEDED"
-    title = "The messages exceed the model's context window"
+ContextLengthExceeded = ContextTooLong
+"""The gateway's name for the one context-window error chat raises too
+(``CONTEXT_WINDOW_EXCEEDED``; OpenAI clients see ``context_length_exceeded``)."""
 
 
 class UnsupportedParameter(InvalidInput):
@@ -49,6 +54,9 @@ class CompleteChatCommand:
     """The client asked for the response cache (``X-Parley-Cache: on``)."""
     counts_as_message: bool = True
     """False for background work (titles): metered in tokens, not in plan messages."""
+    send_limited: bool = True
+    """False for a job's model calls: jobs are capped by the plan's monthly jobs, and a
+    research job's several calls must not eat the owner's chat-send window."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +66,14 @@ class ChatReply:
     spec: ModelSpec
     prompt_tokens: int
     completion: RoutedCompletion | None = None
-    chunks: AsyncIterator[RoutedChunk] | None = None
+    chunks: MeteredStream | None = None
     cached: bool = False
+    usage: TokenUsage | None = None
+    """Non-stream: exactly what was charged (a stream's is ``chunks.charged`` at its end)."""
+    rate: RateDecision | None = None
+    """The chat-send limit's decision, for RateLimit-* headers."""
+    upstream_s: float = 0.0
+    """Seconds spent waiting on the model before this reply was returned."""
 
 
 class CompleteChat:
@@ -67,12 +81,15 @@ class CompleteChat:
     - the model must be configured (else MODEL_NOT_FOUND) and allowed by the caller's plan;
       nothing is stored in conversations;
     - 1..``max_messages`` messages with roles system/developer/user/assistant, and the
-      prompt must fit the model's context window (else CONTEXT_LENGTH_EXCEEDED);
+      prompt plus the reply's budget must fit the model's context window: chat's rule and
+      error (CONTEXT_WINDOW_EXCEEDED), nothing dropped;
+    - every call counts against the caller's chat-send limit, with every other transport;
     - one choice only (``n`` > 1 is refused); ``max_tokens`` is bounded by the model's and
       the server's caps, and by the caller's remaining quota; extra parameters reach
       upstream only if the model allows them;
     - quota is reserved before any upstream call (refused: zero upstream calls), settled
-      with the real usage of the model that answered, released when nothing was produced;
+      with the real usage of the model that answered (else the domain's estimate of the
+      text), released when nothing was produced; the client is told what was charged;
     - an opted-in, temperature-0, non-stream request is answered from the per-user
       response cache when it can be, which spends nothing;
     - a stream's first chunk is awaited here, so a failure before any output (after the
@@ -86,64 +103,81 @@ class CompleteChat:
         tokenizer: Tokenizer,
         spending: SpendGuard,
         cache: CompletionCache,
+        chat_limit: ChatSendLimit = NoChatSendLimit(),
     ) -> None:
         self._router = router
         self._limits = limits
         self._tokenizer = tokenizer
         self._spending = spending
         self._cache = cache
+        self._chat_limit = chat_limit
 
     async def __call__(self, command: CompleteChatCommand) -> ChatReply:
         spec = self._router.resolve(command.model)
         messages = self._validated(command)
-        prompt_tokens = self._prompt_tokens(messages, spec)
         max_tokens = spec.bound_max_tokens(command.max_tokens, self._limits.server_max_tokens)
+        prompt_tokens = fit_all(
+            turns=[Turn(m.role, m.content) for m in messages],
+            context_window=spec.context_window,
+            max_tokens=max_tokens,
+            counter=self._tokenizer,
+        ).prompt_tokens
         who = command.principal
-        ticket = await self._spending.reserve(
-            SpendRequest(
-                who.user_id, who.plan, who.api_key_id, spec, prompt_tokens, max_tokens,
-                stream=command.stream, counts_as_message=command.counts_as_message,
-            )
+        rate = await self._chat_limit.check(who.user_id) if command.send_limited else None
+        request = SpendRequest(
+            who.user_id, who.plan, who.api_key_id, spec, prompt_tokens, max_tokens,
+            stream=command.stream, counts_as_message=command.counts_as_message,
         )  # fmt: skip
+        charge = await Charge.reserve(self._spending, request)
         options: dict[str, Any] = {
-            "max_tokens": ticket.max_tokens,
+            "max_tokens": charge.max_tokens,
             "temperature": command.temperature,
             "extra": command.extra,
         }
+        asked = time.perf_counter()
         if command.stream:
             chunks = self._router.stream(spec, messages, **options)
-            try:
-                first = await anext(chunks)
-            except StopAsyncIteration:
-                await self._spending.release(ticket)
-                raise ProviderProtocolError("the provider sent an empty stream") from None
-            except BaseException:
-                await self._spending.release(ticket)
-                raise
-            stream = metered_stream(first, chunks, self._spending, ticket, prompt_tokens)
-            return ChatReply(spec, prompt_tokens, chunks=stream)
-        cacheable = self._cache.eligible(
-            opted_in=command.cache_opt_in, temperature=command.temperature, stream=False
-        )
-        key = ""
-        if cacheable:
-            key = self._cache.key(
-                who.user_id, spec.id, messages, ticket.max_tokens, command.temperature,
-                command.extra,
-            )  # fmt: skip
+            async with charge.released_on_error():
+                first = await anext(chunks, None)
+                if first is None:
+                    raise ProviderProtocolError("the provider sent an empty stream")
+            stream = MeteredStream(first, chunks, charge)
+            waited = time.perf_counter() - asked
+            return ChatReply(spec, prompt_tokens, chunks=stream, rate=rate, upstream_s=waited)
+        key = self._cache_key(command, spec, messages, charge.max_tokens)
+        if key is not None:
             hit = await self._cache.get(key)
             if hit is not None:
-                await self._spending.release(ticket)
-                return ChatReply(spec, prompt_tokens, completion=hit, cached=True)
-        try:
+                await charge.release()
+                return ChatReply(spec, prompt_tokens, completion=hit, cached=True, rate=rate)
+        async with charge.released_on_error():
             routed = await self._router.complete(spec, messages, **options)
-        except BaseException:
-            await self._spending.release(ticket)
-            raise
-        await settle_completion(self._spending, ticket, routed, prompt_tokens, self._tokenizer)
-        if cacheable:
+        waited = time.perf_counter() - asked
+        result = routed.completion
+        charged = await charge.settle(
+            model_id=routed.model_id, reported=token_usage(result.usage), text=result.content
+        )
+        if key is not None:
             await self._cache.put(key, routed)
-        return ChatReply(spec, prompt_tokens, completion=routed)
+        return ChatReply(
+            spec, prompt_tokens, completion=routed, usage=charged, rate=rate, upstream_s=waited
+        )
+
+    def _cache_key(
+        self,
+        command: CompleteChatCommand,
+        spec: ModelSpec,
+        messages: list[ChatMessage],
+        max_tokens: int,
+    ) -> str | None:
+        if not self._cache.eligible(
+            opted_in=command.cache_opt_in, temperature=command.temperature, stream=False
+        ):
+            return None
+        return self._cache.key(
+            command.principal.user_id, spec.id, messages, max_tokens, command.temperature,
+            command.extra,
+        )  # fmt: skip
 
     def _validated(self, command: CompleteChatCommand) -> list[ChatMessage]:
         if command.n != 1:
@@ -162,15 +196,3 @@ class CompleteChat:
                 raise InvalidInput(f"unsupported role {m.role[:20]!r}", details={"param": "role"})
             messages.append(ChatMessage(role, m.content) if role != m.role else m)
         return messages
-
-    def _prompt_tokens(self, messages: list[ChatMessage], spec: ModelSpec) -> int:
-        count = self._tokenizer.count_reply_priming() + sum(
-            self._tokenizer.count_message(m.role, m.content) for m in messages
-        )
-        if count > spec.context_window:
-            raise ContextLengthExceeded(
-                f"the messages (about {count} tokens) exceed the {spec.context_window}-token "
-                f"context window of {spec.id!r}",
-                details={"param": "messages"},
-            )
-        return count

@@ -1,85 +1,76 @@
-"""Settling a gateway completion's quota once its real usage is known."""
+"""A gateway stream that settles its quota exactly once, however it ends."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 
-from application.llm.router import RoutedChunk, RoutedCompletion
+from application.llm.router import RoutedChunk
 from application.ports.llm import Usage
-from application.ports.spend_guard import SpendGuard, SpendTicket
-from application.ports.tokenizer import Tokenizer
+from application.usage.charge import Charge
+from domain.messages import TokenUsage
 
 
-async def settle_completion(
-    spending: SpendGuard,
-    ticket: SpendTicket,
-    routed: RoutedCompletion,
-    prompt_tokens: int,
-    tokenizer: Tokenizer,
-) -> None:
-    usage = routed.completion.usage or Usage(
-        prompt_tokens, tokenizer.count_text(routed.completion.content)
-    )
-    await spending.settle(
-        ticket,
-        model_id=routed.model_id,
-        prompt_tokens=usage.prompt_tokens,
-        completion_tokens=usage.completion_tokens,
-    )
+def token_usage(usage: Usage | None) -> TokenUsage | None:
+    return None if usage is None else TokenUsage(usage.prompt_tokens, usage.completion_tokens)
 
 
-async def metered_stream(
-    first: RoutedChunk,
-    rest: AsyncIterator[RoutedChunk],
-    spending: SpendGuard,
-    ticket: SpendTicket,
-    prompt_tokens: int,
-) -> AsyncIterator[RoutedChunk]:
-    """Yields the stream and settles exactly once however it ends (done, upstream error,
-    client gone): the usage the provider reported, else the chunks seen (about one token
-    each), or a release when nothing was produced."""
-    usage: Usage | None = None
-    model_id = first.model_id
-    pieces = 0
-    try:
-        chunk: RoutedChunk | None = first
-        while chunk is not None:
-            model_id = chunk.model_id
-            usage = chunk.chunk.usage or usage
-            pieces += 1 if chunk.chunk.delta else 0
-            yield chunk
-            chunk = await anext(rest, None)
-    finally:
-        if usage is None and pieces:
-            usage = Usage(prompt_tokens, pieces)
-        # A task, shielded: a disconnecting client cancels this generator, never the
-        # closing of the upstream or the accounting.
-        finishing = asyncio.ensure_future(_finish(rest, spending, ticket, model_id, usage))
+class MeteredStream:
+    """Yields the stream and settles when it ends (done, upstream error, client gone):
+    the usage the provider reported, else the domain's estimate of the text seen, or a
+    release when nothing was produced. ``charged`` is then what the client may be told."""
+
+    def __init__(self, first: RoutedChunk, rest: AsyncIterator[RoutedChunk], charge: Charge):
+        self._first: RoutedChunk | None = first
+        self._rest = rest
+        self._charge = charge
+        self._model_id = first.model_id
+        self._usage: Usage | None = None
+        self._parts: list[str] = []
+        self._finished = False
+
+    @property
+    def charged(self) -> TokenUsage | None:
+        return self._charge.charged
+
+    def __aiter__(self) -> MeteredStream:
+        return self
+
+    async def __anext__(self) -> RoutedChunk:
+        if self._finished:
+            raise StopAsyncIteration
+        try:
+            chunk = self._first
+            if chunk is None:
+                chunk = await anext(self._rest)
+            self._first = None
+        except BaseException:
+            await self.aclose()
+            raise
+        self._model_id = chunk.model_id
+        self._usage = chunk.chunk.usage or self._usage
+        if chunk.chunk.delta:
+            self._parts.append(chunk.chunk.delta)
+        return chunk
+
+    async def aclose(self) -> None:
+        """Stop the upstream and settle; idempotent. Shielded: a disconnecting client
+        cancels its reading, never the closing of the upstream or the accounting."""
+        if self._finished:
+            return
+        self._finished = True
+        finishing = asyncio.ensure_future(self._finish())
         _FINISHING.add(finishing)
         finishing.add_done_callback(_FINISHING.discard)
         await asyncio.shield(finishing)
 
+    async def _finish(self) -> None:
+        closer = getattr(self._rest, "aclose", None)
+        if closer is not None:  # stop the upstream when the client goes away
+            await closer()
+        await self._charge.settle(
+            model_id=self._model_id, reported=token_usage(self._usage), text="".join(self._parts)
+        )
+
 
 _FINISHING: set[asyncio.Future[None]] = set()
-
-
-async def _finish(
-    rest: AsyncIterator[RoutedChunk],
-    spending: SpendGuard,
-    ticket: SpendTicket,
-    model_id: str,
-    usage: Usage | None,
-) -> None:
-    closer = getattr(rest, "aclose", None)
-    if closer is not None:  # stop the upstream when the client goes away
-        await closer()
-    if usage is None:
-        await spending.release(ticket)
-        return
-    await spending.settle(
-        ticket,
-        model_id=model_id,
-        prompt_tokens=usage.prompt_tokens,
-        completion_tokens=usage.completion_tokens,
-    )

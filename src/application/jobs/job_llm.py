@@ -34,7 +34,7 @@ class JobLLM:
         principal = await self._principal(owner_id)
         command = CompleteChatCommand(
             principal, model, tuple(messages), max_tokens=max_tokens, stream=True,
-            counts_as_message=counts_as_message,
+            counts_as_message=counts_as_message, send_limited=False,
         )  # fmt: skip
         reply = await self._complete(command)
         parts: list[str] = []

@@ -13,8 +13,9 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from domain.context_window import Turn
 from domain.conversations import Conversation, SourceRef
-from domain.messages import Message
+from domain.messages import Message, MessageStatus
 from domain.pagination import Page
 
 
@@ -52,6 +53,22 @@ class ConversationRepository(Protocol):
         """Atomically add ``added`` to the stored message count (concurrent sends never get
         the same positions), store ``title`` and ``updated_at``; return the position of the
         first new message and refresh ``conversation.message_count``."""
+
+    async def claim_turn(
+        self, conversation_id: UUID, owner_id: UUID, added: int, now: datetime
+    ) -> Conversation | None:
+        """Atomically take the next ``added`` positions of the owner's conversation and move
+        its ``updated_at`` to ``now`` (never back); return it as it was before, so its
+        ``message_count`` is the first new position. None if it is not the owner's (or gone).
+        Adapters do this in one statement (the read and the count of a chat turn)."""
+        conversation = await self.get(conversation_id, owner_id)
+        if conversation is None:
+            return None
+        before = conversation.message_count
+        conversation.touch(now)
+        await self.record_messages(conversation, added)
+        conversation.message_count = before
+        return conversation
 
     @abstractmethod
     async def set_summary(self, conversation_id: UUID, owner_id: UUID, summary: str) -> bool:
@@ -96,6 +113,23 @@ class MessageRepository(Protocol):
     @abstractmethod
     async def add(self, message: Message, *, lease_until: datetime | None = None) -> None:
         """``lease_until``: a ``streaming`` reply is presumed orphaned once its lease lapses."""
+
+    async def add_turn(
+        self, user: Message, reply: Message, *, lease_until: datetime | None = None
+    ) -> None:
+        """A chat turn's two messages (``lease_until`` is the reply's); adapters write them
+        in one statement."""
+        await self.add(user)
+        await self.add(reply, lease_until=lease_until)
+
+    async def prompt_history(self, conversation_id: UUID, limit: int) -> list[Turn]:
+        """The newest ``limit`` messages worth sending in a prompt,
+        oldest first: finished turns with text (a cancelled reply's partial text was seen,
+        so it counts; failed and in-flight replies do not)."""
+        usable = (MessageStatus.COMPLETE, MessageStatus.CANCELLED)
+        newest = await self.recent(conversation_id, limit * 2)
+        kept = [Turn(m.role.value, m.content) for m in newest if m.content and m.status in usable]
+        return kept[-limit:]
 
     @abstractmethod
     async def get(self, message_id: UUID) -> Message | None: ...

@@ -88,6 +88,16 @@ class GenerationLog(Protocol):
     async def append(self, generation_id: UUID, event: GenerationEvent) -> str:
         """Append an event; returns its id. A terminal event starts the retention TTL."""
 
+    async def open(self, info: GenerationInfo, first: GenerationEvent) -> str:
+        """``begin`` and append ``first`` (in one round trip where the backend can)."""
+        await self.begin(info)
+        return await self.append(info.generation_id, first)
+
+    async def append_many(self, generation_id: UUID, events: list[GenerationEvent]) -> list[str]:
+        """Append ``events`` in order, in one round trip where the backend can; their ids.
+        A failure may leave a prefix of them appended, never a gap."""
+        return [await self.append(generation_id, event) for event in events]
+
     @abstractmethod
     def read(self, generation_id: UUID, after: str | None = None) -> AsyncIterator[GenerationEvent]:
         """Events after ``after`` (None: from the first), waiting for new ones; ends after

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from domain.context_window import Turn
 from domain.errors import (
     InvalidInput,
     TooManyRequests,
@@ -15,11 +16,9 @@ from domain.errors import (
     UpstreamTimeout,
 )
 
-
-@dataclass(frozen=True, slots=True)
-class ChatMessage:
-    role: str  # "system" | "user" | "assistant"
-    content: str
+ChatMessage = Turn
+"""One prompt message (role "system" | "user" | "assistant", content): the domain's
+``Turn``, so a fitted prompt goes upstream as it is, without a copy per message."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Protocol
+from uuid import UUID
 
 from domain.errors import TooManyRequests, Unavailable
 
@@ -48,3 +49,20 @@ class RateLimiter(Protocol):
     async def hit(self, key: str, limit: RateLimit) -> RateDecision:
         """Count one hit against ``key`` atomically (across instances for shared backends)
         and say whether it was within ``limit``. A denied hit is not counted."""
+
+
+class ChatSendLimit(Protocol):
+    """The per-user budget of chat sends, one window for every transport (REST, SSE,
+    WebSocket, CLI, /v1): the chat use cases apply it, not the transports."""
+
+    @abstractmethod
+    async def check(self, user_id: UUID) -> RateDecision | None:
+        """Count one send; raise RATE_LIMITED when over. The decision feeds RateLimit-*
+        headers (None: limits are off)."""
+
+
+class NoChatSendLimit(ChatSendLimit):
+    """Unlimited (scripts and tests that wire no limiter)."""
+
+    async def check(self, user_id: UUID) -> RateDecision | None:
+        return None

@@ -55,3 +55,9 @@ class UnitOfWorkFactory(Protocol):
 
     @abstractmethod
     def __call__(self) -> UnitOfWork: ...
+
+    def single_statement(self) -> UnitOfWork:
+        """For work that is one statement (storing a finished reply, renewing leases): it
+        commits on its own, without the BEGIN and COMMIT round trips of a transaction.
+        ``commit`` is still called, and is then free."""
+        return self()

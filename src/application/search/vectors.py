@@ -12,11 +12,3 @@ def pack_vector(values: Sequence[float]) -> bytes:
     if sys.byteorder == "big":
         packed.byteswap()
     return packed.tobytes()
-
-
-def unpack_vector(data: bytes) -> list[float]:
-    values = array("f")
-    values.frombytes(data)
-    if sys.byteorder == "big":
-        values.byteswap()
-    return values.tolist()

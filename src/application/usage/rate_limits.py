@@ -8,7 +8,7 @@ from typing import Literal
 from uuid import UUID
 
 from application.ports.metrics import Metrics
-from application.ports.rate_limiter import RateDecision, RateLimit, RateLimiter
+from application.ports.rate_limiter import ChatSendLimit, RateDecision, RateLimit, RateLimiter
 from application.usage.limit_strings import describe_window
 
 RouteGroup = Literal["chat", "login", "default"]
@@ -90,9 +90,9 @@ def _closer_to_limit(a: RateDecision, b: RateDecision) -> bool:
     return (a.remaining, -a.reset_after_s) < (b.remaining, -b.reset_after_s)
 
 
-class ChatRateLimit:
-    """The per-user chat-send limit, for transports that are not HTTP routes (a WebSocket
-    calls it for each ``chat`` frame). REST, SSE and /v1 sends count in the same window."""
+class ChatRateLimit(ChatSendLimit):
+    """The per-user chat-send limit, applied by SendMessage and CompleteChat, so REST, SSE,
+    WebSocket, CLI and /v1 sends count in one window whatever carried them."""
 
     def __init__(self, limits: RateLimits) -> None:
         self._limits = limits

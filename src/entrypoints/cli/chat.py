@@ -1,9 +1,9 @@
 """`parley chat`: chat from the terminal as one of the accounts, replies streamed live.
 
-The same path as every other transport: CreateConversation and SendMessage start a turn,
-ResumeGeneration reads its events from the generation log, CancelGeneration stops it
-(Ctrl-C while a reply streams). Conversations are the ones the API and the playground
-show. Lines come from stdin, so it works piped too:
+The same path as every other transport: SendMessage starts a turn (in a new conversation
+when none is open), ResumeGeneration reads its events from the generation log,
+CancelGeneration stops it (Ctrl-C while a reply streams). Conversations are the ones the
+API and the playground show. Lines come from stdin, so it works piped too:
 ``echo "hello" | parley chat --user me@example.com``.
 """
 
@@ -21,7 +21,6 @@ import typer
 from dishka import AsyncContainer
 
 from application.chat.cancel_generation import CancelGeneration
-from application.chat.create_conversation import CreateConversation, CreateConversationCommand
 from application.chat.get_conversation import GetConversation
 from application.chat.list_conversations import ListConversations, ListConversationsQuery
 from application.chat.resume_generation import ResumeGeneration, ResumeGenerationQuery
@@ -88,15 +87,13 @@ class TerminalChat:
 
     async def turn(self, content: str) -> None:
         async with self._container() as request:
-            if self.conversation_id is None:
-                create = await request.get(CreateConversation)
-                created = await create(CreateConversationCommand(self._owner, model=self._model))
-                self.conversation_id = created.id
-                self._term.notice(f"conversation {created.id}")
             send = await request.get(SendMessage)
             sent = await send(
                 SendMessageCommand(self._owner, self.conversation_id, content, model=self._model)
             )
+            if sent.created:
+                self._term.notice(f"conversation {sent.conversation.id}")
+            self.conversation_id = sent.conversation.id
             resume = await request.get(ResumeGeneration)
             events = await resume(
                 ResumeGenerationQuery(

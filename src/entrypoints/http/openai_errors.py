@@ -38,6 +38,7 @@ CODE_BY_DOMAIN_CODE = {
     "QUOTA_EXCEEDED": "insufficient_quota",
     "UNAUTHENTICATED": "invalid_api_key",
     "TOKEN_INVALID": "invalid_api_key",
+    "CONTEXT_WINDOW_EXCEEDED": "context_length_exceeded",
 }
 
 

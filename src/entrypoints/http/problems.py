@@ -24,22 +24,24 @@ from domain.errors import (
     Unavailable,
     UpstreamError,
     UpstreamTimeout,
+    kind_of,
 )
 
 PROBLEM_JSON = "application/problem+json"
 
-STATUS_BY_KIND: list[tuple[type[DomainError], int]] = [
-    (InvalidInput, 400),
-    (Unauthenticated, 401),
-    (Forbidden, 403),
-    (NotFound, 404),
-    (Conflict, 409),
-    (Gone, 410),
-    (TooManyRequests, 429),
-    (UpstreamError, 502),
-    (UpstreamTimeout, 504),
-    (Unavailable, 503),
-]
+STATUS_BY_KIND: dict[type[DomainError], int] = {
+    InvalidInput: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Gone: 410,
+    TooManyRequests: 429,
+    UpstreamError: 502,
+    UpstreamTimeout: 504,
+    Unavailable: 503,
+}
+"""HTTP status of each error family of ``domain.errors.KINDS``."""
 
 CODE_BY_STATUS = {
     400: "VALIDATION_ERROR",
@@ -76,10 +78,7 @@ log = structlog.get_logger("parley.http")
 
 
 def status_for(error: DomainError) -> int:
-    for kind, status in STATUS_BY_KIND:
-        if isinstance(error, kind):
-            return status
-    return 400
+    return STATUS_BY_KIND.get(kind_of(error), 400)
 
 
 def problem_body(

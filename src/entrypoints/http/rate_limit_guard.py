@@ -2,12 +2,12 @@
 
 It runs before the authentication guard, so a flood of requests with bad or missing
 credentials is limited per client IP (which the request-context middleware resolved,
-believing X-Forwarded-For only from trusted proxies). Groups: ``chat`` (sending a
-message, on any transport: per user), ``login`` (per IP) and ``default`` (per API key,
-else per user, else per IP). Health, metrics and docs are never limited: load
-balancers and scrapers poll them. WebSocket handshakes count themselves (see
-``websocket.handshake``): only the socket knows its credential, which may come in the
-query string or in the first frame.
+believing X-Forwarded-For only from trusted proxies). Groups: ``login`` (per IP) and
+``default`` (per API key, else per user, else per IP); chat sends (handlers marked
+``CHAT_SEND``) are limited per user by their use case. Health, metrics and docs are never
+limited: load balancers and scrapers poll them. WebSocket handshakes count
+themselves (see ``websocket.handshake``): only the socket knows its credential, which may
+come in the query string or in the first frame.
 """
 
 from __future__ import annotations
@@ -26,18 +26,19 @@ from domain.errors import Unauthenticated
 EXEMPT_PREFIXES = ("/health", "/metrics", "/schema", "/docs")
 RATE_LIMIT_STATE = "rate_limit"
 """Key in ``scope["state"]`` of the allowed decision, for the RateLimit-* headers."""
+UPSTREAM_STATE = "upstream_s"
+"""Key in ``scope["state"]``: seconds a chat or /v1 handler waited on the model."""
+CHAT_SEND = "chat_send"
+"""Handler ``opt`` of the routes that send a chat turn (REST, SSE, /v1). Their per-user
+limit is applied by the use case (SendMessage, CompleteChat), the same window as the
+WebSocket and the CLI; here they are only limited per address while unauthenticated."""
 
 
 @lru_cache(maxsize=1024)
 def route_group(method: str, template: str) -> RouteGroup:
     """Bounded by the number of routes: templates, never raw paths."""
-    if method == "POST":
-        if template == "/v1/chat/completions":
-            return "chat"
-        if template.startswith("/api/v1/conversations/") and template.endswith("/messages"):
-            return "chat"
-        if template == "/api/v1/auth/login":
-            return "login"
+    if method == "POST" and template == "/api/v1/auth/login":
+        return "login"
     return "default"
 
 
@@ -53,7 +54,8 @@ async def enforce_rate_limits(
     if not limits.enabled:
         return
     template = scope.get("path_template") or path
-    group = handler.opt.get("rate_group") or route_group(scope.get("method") or "GET", template)
+    chat_send = bool(handler.opt.get(CHAT_SEND))
+    group: RouteGroup = "chat" if chat_send else route_group(scope.get("method") or "GET", template)
     client_ip = scope.get("state", {}).get("client_ip", "unknown")
     if handler.opt.get("public") or group == "login":
         subject = f"ip:{client_ip}"
@@ -64,6 +66,8 @@ async def enforce_rate_limits(
             # Count the failed attempt against the address, then refuse as before.
             await limits.check(group, f"ip:{client_ip}")
             raise
+        if chat_send:
+            return  # the use case counts it, in the one window of every transport
         subject = subject_for(group, principal)
     decision = await limits.check(group, subject)
     if decision is not None:

@@ -1,5 +1,9 @@
 """Raw-ASGI request accounting: Prometheus HTTP metrics, per-route statistics for the admin
-report, and RateLimit-* headers on responses that passed a rate limit.
+report, RateLimit-* headers on responses that passed a rate limit, and
+``X-Parley-Overhead-Ms`` on chat and /v1 responses: the time from this middleware seeing
+the request to the response's headers, less the time the handler spent waiting on the
+model (``scope["state"]["upstream_s"]``, set by those handlers). For a stream it is the
+overhead before the first byte: what Parley adds to the time to first token.
 
 Labels are route templates (``/api/v1/conversations/{conversation_id}``), so a client
 cannot grow the metrics by inventing paths; unmatched paths share one label. Latency is
@@ -13,14 +17,23 @@ import time
 from typing import Any
 
 from dishka import AsyncContainer
+from litestar.datastructures import ResponseHeader
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.prometheus.metrics import PrometheusMetrics
 from application.monitoring.request_stats import RequestStats
 from application.ports.rate_limiter import RateDecision
-from entrypoints.http.rate_limit_guard import RATE_LIMIT_STATE
+from entrypoints.http.rate_limit_guard import RATE_LIMIT_STATE, UPSTREAM_STATE
 
 UNMATCHED = "<unmatched>"
+OVERHEAD_DOC = ResponseHeader(
+    name="X-Parley-Overhead-Ms",
+    description="Milliseconds Parley spent on this request other than waiting on the model: "
+    "time to the response headers less the time waiting on the upstream (for a stream, its "
+    "overhead before the first byte).",
+    documentation_only=True,
+)
+OVERHEAD_HEADER = b"x-parley-overhead-ms"
 
 
 class RequestMetricsMiddleware:
@@ -49,7 +62,12 @@ class RequestMetricsMiddleware:
                 headers = message.get("headers", [])
                 # A response that carries its own limit (another limiter's 429) keeps it.
                 if decision is not None and not any(k == b"ratelimit-limit" for k, _ in headers):
-                    message["headers"] = [*headers, *_headers(decision)]
+                    headers = [*headers, *_headers(decision)]
+                upstream_s = scope.get("state", {}).get(UPSTREAM_STATE)
+                if upstream_s is not None:
+                    overhead_ms = max(0.0, (outcome[1] - upstream_s) * 1000)
+                    headers = [*headers, (OVERHEAD_HEADER, b"%.2f" % overhead_ms)]
+                message["headers"] = headers
             await send(message)
 
         try:

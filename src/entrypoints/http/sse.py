@@ -17,12 +17,11 @@ import structlog
 from litestar.response import Stream
 
 from application.ports.generation_log import GenerationEvent
-from domain.errors import DomainError
+from domain.errors import DomainError, kind_named
 from entrypoints.http.problems import STATUS_BY_KIND, problem_body, status_for
 
 KEEPALIVE = b": keep-alive\n\n"
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-_STATUS_BY_KIND_NAME = {kind.__name__: status for kind, status in STATUS_BY_KIND}
 _encode = msgspec.json.Encoder().encode
 
 log = structlog.get_logger("parley.sse")
@@ -101,7 +100,8 @@ def sse_response(
 
 
 def _problem_from_event(data: dict[str, Any]) -> dict[str, Any]:
-    status = _STATUS_BY_KIND_NAME.get(str(data.get("kind")), 502)
+    kind = kind_named(str(data.get("kind")))
+    status = STATUS_BY_KIND.get(kind, 502) if kind is not None else 502
     body = _problem(
         status,
         str(data.get("code", "UPSTREAM_ERROR")),

@@ -15,27 +15,27 @@ from adapters.memory.generation_log import MemoryGenerationLog
 from adapters.redis.client import create_redis
 from adapters.redis.generation_log import RedisGenerationLog
 from adapters.system.tokenizer import EstimatingTokenizer
+from application.caching.completion_cache import CompletionCache
 from application.chat.cancel_generation import CancelGeneration
 from application.chat.create_conversation import CreateConversation
 from application.chat.delete_conversation import DeleteConversation
+from application.chat.generation import GenerationServices
 from application.chat.generation_runner import GenerationRunner
 from application.chat.get_conversation import GetConversation
 from application.chat.list_conversations import ListConversations
 from application.chat.list_messages import ListMessages
+from application.chat.message_saved_listener import MessageSavedListener
 from application.chat.policy import ChatPolicy
 from application.chat.recover_orphaned_generations import RecoverOrphanedGenerations
 from application.chat.resume_generation import ResumeGeneration
-from application.chat.run_generation import RunGeneration
 from application.chat.send_message import SendMessage
 from application.chat.update_conversation import UpdateConversation
-from application.grounding.gather_context import GatherContext
 from application.llm.router import LLMRouter
 from application.ports.clock import Clock
-from application.ports.event_bus import EventBus
 from application.ports.generation_log import GenerationLog
 from application.ports.message_hooks import MessageHooks, NoMessageHooks
-from application.ports.spend_guard import SpendGuard
 from application.ports.tokenizer import Tokenizer
+from application.ports.turn_hooks import TurnSeams
 from application.ports.unit_of_work import UnitOfWorkFactory
 from entrypoints.settings import Settings
 
@@ -62,33 +62,34 @@ class ChatProvider(Provider):
     recover = provide(RecoverOrphanedGenerations)
 
     @provide
-    def run_generation(
+    def seams(self, hooks: MessageHooks) -> TurnSeams:
+        """Other features decorate this to join the turn (see ``TurnSeams``)."""
+        return TurnSeams(listeners=(MessageSavedListener(hooks),))
+
+    @provide
+    def generation_services(
         self,
         router: LLMRouter,
         log: GenerationLog,
         uow_factory: UnitOfWorkFactory,
-        tokenizer: Tokenizer,
-        hooks: MessageHooks,
         policy: ChatPolicy,
-        spending: SpendGuard,
-        events: EventBus,
-        grounding: GatherContext,
-    ) -> RunGeneration:
-        return RunGeneration(
-            router, log, uow_factory, tokenizer, hooks, policy, spending=spending,
-            events=events, grounding=grounding,
-        )  # fmt: skip
+        seams: TurnSeams,
+        cache: CompletionCache,
+    ) -> GenerationServices:
+        return GenerationServices(
+            router, log, uow_factory, policy, seams.prompt_steps, seams.listeners, cache=cache
+        )
 
     @provide
     async def runner(
         self,
         settings: Settings,
-        generate: RunGeneration,
+        services: GenerationServices,
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
         policy: ChatPolicy,
     ) -> AsyncIterator[GenerationRunner]:
-        runner = GenerationRunner(generate, uow_factory, clock, policy)
+        runner = GenerationRunner(services, uow_factory, clock, policy)
         yield runner
         await runner.shutdown(settings.chat.shutdown_grace_s)
 

@@ -13,9 +13,11 @@ from adapters.prometheus.metrics import PrometheusMetrics
 from application.grounding.catalog import ContextSourceCatalog
 from application.grounding.gather_context import GatherContext
 from application.grounding.health import ContextSourceProbe
+from application.grounding.step import GroundingStep
 from application.health.readiness import HealthProbe
 from application.ports.context_source import ContextSource
 from application.ports.embedder import Embedder
+from application.ports.turn_hooks import TurnSeams
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.ports.vector_index import VectorIndex
 from application.search.index_status import IndexStatus
@@ -71,6 +73,12 @@ class GroundingProvider(Provider):
     @provide
     def catalog(self, settings: Settings) -> ContextSourceCatalog:
         return ContextSourceCatalog.of(settings.context_sources)
+
+    @decorate
+    def ground_turns(self, seams: TurnSeams, gather: GatherContext) -> TurnSeams:
+        """Always joined: a conversation naming a source the server no longer configures
+        still gets its reply, with that source recorded ``unavailable``."""
+        return seams.with_prompt_step(GroundingStep(gather))
 
     @decorate
     def probes(self, probes: list[HealthProbe], gather: GatherContext) -> list[HealthProbe]:

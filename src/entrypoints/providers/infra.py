@@ -48,8 +48,11 @@ class InfraProvider(Provider):
         return create_session_factory(engine)
 
     @provide(scope=Scope.APP)
-    def uow_factory(self, factory: async_sessionmaker[AsyncSession]) -> UnitOfWorkFactory:
-        return SqlUnitOfWorkFactory(factory)
+    def uow_factory(
+        self, engine: AsyncEngine, factory: async_sessionmaker[AsyncSession]
+    ) -> UnitOfWorkFactory:
+        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        return SqlUnitOfWorkFactory(factory, create_session_factory(autocommit))
 
     @provide(scope=Scope.REQUEST)
     def uow(self, factory: async_sessionmaker[AsyncSession]) -> UnitOfWork:

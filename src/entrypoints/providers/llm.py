@@ -12,6 +12,7 @@ from application.gateway.embed_texts import EmbedTexts
 from application.llm.health import LLMHealthProbe
 from application.llm.router import LLMRouter
 from application.ports.embedder import Embedder
+from application.ports.rate_limiter import ChatSendLimit
 from application.ports.spend_guard import SpendGuard
 from application.ports.tokenizer import Tokenizer
 from domain.catalog import ModelCatalog
@@ -56,12 +57,13 @@ class GatewayWiring(Provider):
         tokenizer: Tokenizer,
         spending: SpendGuard,
         cache: CompletionCache,
+        chat_limit: ChatSendLimit,
     ) -> CompleteChat:
         limits = GatewayLimits(
             server_max_tokens=settings.llm.max_tokens,
             max_messages=settings.llm.max_request_messages,
         )
-        return CompleteChat(router, limits, tokenizer, spending, cache)
+        return CompleteChat(router, limits, tokenizer, spending, cache, chat_limit)
 
     @provide(scope=Scope.APP)
     def embed_texts(self, settings: Settings, embedder: Embedder) -> EmbedTexts:

@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from adapters.memory.event_bus import MemoryEventBus
 from adapters.memory.health import InProcessProbe
 from adapters.redis.event_bus import EventBusProbe, RedisEventBus
+from application.events.message_completed import MessageCompletedListener
 from application.health.readiness import HealthProbe
 from application.identity.revocation_push import RevocationPushingTokenStore
 from application.notifications.list_notifications import GetNotification, ListNotifications
@@ -18,6 +19,7 @@ from application.notifications.mark_read import MarkNotificationsRead
 from application.notifications.notify_user import NotifyUser
 from application.ports.event_bus import EventBus
 from application.ports.token_store import TokenStore
+from application.ports.turn_hooks import TurnSeams
 from entrypoints.settings import Settings
 
 
@@ -55,6 +57,10 @@ class NotificationsProvider(Provider):
     use_cases = provide_all(
         ListNotifications, GetNotification, MarkNotificationsRead, scope=Scope.REQUEST
     )
+
+    @decorate(scope=Scope.APP)
+    def announce_replies(self, seams: TurnSeams, bus: EventBus) -> TurnSeams:
+        return seams.with_listener(MessageCompletedListener(bus))
 
     @decorate(scope=Scope.APP)
     def push_revocations(self, store: TokenStore, bus: EventBus) -> TokenStore:

@@ -28,7 +28,7 @@ from application.monitoring.request_stats import RequestStats
 from application.ports.clock import Clock
 from application.ports.metrics import Metrics
 from application.ports.quota_ledger import QuotaLedger
-from application.ports.rate_limiter import RateLimit, RateLimiter
+from application.ports.rate_limiter import ChatSendLimit, RateLimit, RateLimiter
 from application.ports.response_cache import Cache
 from application.ports.spend_guard import SpendGuard
 from application.ports.unit_of_work import UnitOfWorkFactory
@@ -136,7 +136,7 @@ class UsageProvider(Provider):
     ) -> CompletionCache:
         return CompletionCache(cache, metrics, settings.cache.ttl_s, settings.cache.enabled)
 
-    chat_rate_limit = provide(ChatRateLimit)
+    chat_send_limit = provide(ChatRateLimit, provides=ChatSendLimit)
 
     @decorate
     def metered_router(self, router: LLMRouter, metrics: Metrics) -> LLMRouter:

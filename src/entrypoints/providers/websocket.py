@@ -11,7 +11,7 @@ from application.identity.authenticate import Authenticate
 from application.ports.event_bus import EventBus
 from application.ports.rate_limiter import RateLimiter
 from application.usage.fallback_rate_limiter import FallbackRateLimiter
-from application.usage.rate_limits import ChatRateLimit, RateLimits
+from application.usage.rate_limits import RateLimits
 from entrypoints.http.websocket.registry import SocketRegistry
 from entrypoints.http.websocket.services import SocketServices
 from entrypoints.settings import Settings
@@ -34,18 +34,15 @@ class WebSocketProvider(Provider):
         settings: Settings,
         authenticate: Authenticate,
         limiter: RateLimiter,
-        rate_limits: RateLimits,
         registry: SocketRegistry,
+        rate_limits: RateLimits,
     ) -> SocketServices:
-        chat_limit = ChatRateLimit(rate_limits)
         # Frame limits degrade like route limits when Redis is down (R20): per instance,
-        # never unlimited; the chat limit and quotas keep their own policies.
+        # never unlimited. Chat sends are limited by SendMessage itself, like every send.
         frames = (
             FallbackRateLimiter(limiter, MemoryRateLimiter()) if settings.redis.url else limiter
         )
-        return SocketServices.build(
-            settings, authenticate, frames, chat_limit, registry, rate_limits
-        )
+        return SocketServices.build(settings, authenticate, frames, registry, rate_limits)
 
 
 def providers(settings: Settings) -> list[Provider]:

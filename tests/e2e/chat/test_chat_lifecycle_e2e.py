@@ -6,10 +6,13 @@ import asyncio
 import signal
 
 import httpx
+import pytest
 
 from tests.e2e.chat.streams import new_conversation, sign_up, stored_reply, stream_reply
 from tests.support.backends import Backend
 from tests.support.server import run_server
+
+pytestmark = pytest.mark.e2e
 
 LONG_PROMPT = " ".join(f"w{i}" for i in range(400))
 

@@ -19,6 +19,8 @@ from tests.e2e.chat.streams import (
 from tests.support.backends import Backend
 from tests.support.server import RunningServer, run_server
 
+pytestmark = pytest.mark.e2e
+
 LONG_PROMPT = " ".join(f"word{i}" for i in range(40))
 
 

@@ -96,6 +96,31 @@ def deltas(*texts: str) -> list[GenerationEvent]:
     return [GenerationEvent("delta", {"content": t}) for t in texts]
 
 
+async def test_opening_records_the_generation_and_its_first_event_together(harness) -> None:
+    log = harness.new()
+    info = new_info()
+    first = await log.open(info, GenerationEvent("start", {"generation_id": "g"}))
+    assert first == "1" and await harness.peer(log).info(info.generation_id) == info
+    snapshot = await log.snapshot(info.generation_id)
+    assert [(e.id, e.kind, e.data) for e in snapshot] == [("1", "start", {"generation_id": "g"})]
+
+
+async def test_a_burst_appended_at_once_keeps_its_order_and_ids(harness) -> None:
+    log = harness.new()
+    info = await started(log)
+    assert await log.append(info.generation_id, deltas("a")[0]) == "1"
+    ids = await log.append_many(info.generation_id, deltas("b", "c", "d"))
+    await log.append(info.generation_id, GenerationEvent("done", {}))
+    events = await collect(harness.peer(log), info.generation_id, "1")
+    assert ids == ["2", "3", "4"]
+    assert [(e.id, e.data.get("content")) for e in events] == [
+        ("2", "b"),
+        ("3", "c"),
+        ("4", "d"),
+        ("5", None),
+    ]
+
+
 async def test_events_get_increasing_ids_and_are_read_in_order_until_done(harness) -> None:
     log = harness.new()
     info = await started(log)

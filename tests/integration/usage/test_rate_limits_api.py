@@ -105,6 +105,35 @@ async def test_chat_sends_share_one_budget_across_rest_and_v1(limited) -> None:
         assert (await h.http.get(url, headers=me.headers)).status_code == 200
 
 
+async def test_a_multi_window_chat_limit_holds_for_every_send_route_and_names_its_window(
+    limited,
+) -> None:
+    async with limited(PARLEY_LIMITS_CHAT="50/second;3/hour") as h:
+        me = await register(h.http)
+        key = await h.api_key(me)
+        created = await h.http.post("/api/v1/conversations", json={}, headers=me.headers)
+        url = f"/api/v1/conversations/{created.json()['id']}/messages"
+        assert (await h.http.post(url, json={"content": "a"}, headers=me.headers)).is_success
+        on_send = {"content": "new one"}
+        started = await h.http.post(
+            "/api/v1/conversations/messages", json=on_send, headers=me.headers
+        )
+        assert started.status_code == 201, started.text
+        assert (await h.http.post("/v1/chat/completions", json=chat(), headers=key)).is_success
+        refused = await h.http.post(
+            "/api/v1/conversations/messages", json=on_send, headers=me.headers
+        )
+        assert refused.status_code == 429 and refused.json()["code"] == "RATE_LIMITED"
+        assert "3 per hour" in refused.json()["detail"]
+        assert 60 < int(refused.headers["retry-after"]) <= 3600
+        v1 = await h.http.post("/v1/chat/completions", json=chat(), headers=key)
+        assert v1.status_code == 429 and v1.json()["error"]["code"] == "rate_limit_exceeded"
+        assert "3 per hour" in v1.json()["error"]["message"]
+        assert 60 < int(v1.headers["retry-after"]) <= 3600
+        listed = await h.http.get("/api/v1/conversations", headers=me.headers)
+        assert len(listed.json()["items"]) == 2  # the refused create-on-send left nothing
+
+
 async def test_health_metrics_and_docs_are_never_limited(limited) -> None:
     async with limited(PARLEY_LIMITS_DEFAULT_PER_MINUTE="2") as h:
         for path in ["/health/live"] * 4 + ["/metrics"] * 4 + ["/schema/openapi.json"] * 3:

@@ -9,12 +9,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from application.llm.router import LLMRouter, RoutedChunk
-from application.ports.clock import Clock
 from application.ports.conversations import ConversationRepository, MessageRepository
-from application.ports.ids import IdGenerator
 from application.ports.llm import ChatMessage, Chunk, Usage
 from application.ports.message_hooks import MessageHooks
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -23,21 +21,17 @@ from domain.conversations import Conversation, SourceRef
 from domain.errors import DomainError
 from domain.messages import Message, MessageStatus
 from domain.pagination import Page
+from tests.support.clock_ids import ManualClock, RandomIds
 from tests.support.fake_uow import DirectUnitOfWork
 
+__all__ = ["RandomIds"]
 
-class FixedClock(Clock):
+
+class FixedClock(ManualClock):
+    """Each reading is a microsecond after the last (messages keep their order)."""
+
     def __init__(self) -> None:
-        self.current = datetime(2026, 1, 1, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        self.current += timedelta(microseconds=1)
-        return self.current
-
-
-class RandomIds(IdGenerator):
-    def new_id(self) -> UUID:
-        return uuid4()
+        super().__init__(datetime(2026, 1, 1, tzinfo=UTC), tick=timedelta(microseconds=1))
 
 
 @dataclass

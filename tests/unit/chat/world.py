@@ -7,15 +7,18 @@ from uuid import UUID, uuid4
 
 from adapters.memory.generation_log import MemoryGenerationLog
 from adapters.system.tokenizer import EstimatingTokenizer
+from application.caching.completion_cache import CompletionCache
 from application.chat.cancel_generation import CancelGeneration
 from application.chat.create_conversation import CreateConversation, CreateConversationCommand
+from application.chat.generation import GenerationServices
 from application.chat.generation_runner import GenerationRunner
+from application.chat.message_saved_listener import MessageSavedListener
 from application.chat.policy import ChatPolicy
 from application.chat.recover_orphaned_generations import RecoverOrphanedGenerations
 from application.chat.resume_generation import ResumeGeneration, ResumeGenerationQuery
-from application.chat.run_generation import RunGeneration
 from application.chat.send_message import SendMessage, SendMessageCommand, SentMessage
 from application.ports.generation_log import GenerationEvent
+from application.ports.turn_hooks import PromptStep, TurnListener
 from domain.conversations import Conversation
 from domain.messages import Message
 from tests.unit.chat.fakes import (
@@ -42,19 +45,27 @@ class ChatWorld:
     log: MemoryGenerationLog = field(default_factory=MemoryGenerationLog)
     clock: FixedClock = field(default_factory=FixedClock)
     owner: UUID = field(default_factory=uuid4)
+    cache: CompletionCache | None = None
 
     def __post_init__(self) -> None:
         self.uow_factory = FakeUnitOfWorkFactory(self.storage)
-        self.generate = RunGeneration(
+        self.use_seams()
+
+    def use_seams(
+        self, steps: tuple[PromptStep, ...] = (), listeners: tuple[TurnListener, ...] = ()
+    ) -> None:
+        """(Re)build the runner with these prompt steps and listeners after the indexing one."""
+        self.services = GenerationServices(
             self.router,
             self.log,
             self.uow_factory,
-            EstimatingTokenizer(),
-            self.hooks,
             self.policy,
+            prompt_steps=steps,
+            listeners=(MessageSavedListener(self.hooks), *listeners),
             sleep=no_sleep,
+            cache=self.cache,
         )
-        self.runner = GenerationRunner(self.generate, self.uow_factory, self.clock, self.policy)
+        self.runner = GenerationRunner(self.services, self.uow_factory, self.clock, self.policy)
 
     def uow(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.storage)

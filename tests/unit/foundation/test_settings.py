@@ -117,3 +117,21 @@ def test_unknown_parley_variables_are_reported_as_probable_typos() -> None:
         "HOME": "/root",
     }
     assert unknown_env_vars(environ) == ["PARLEY_DATABSE_URL"]
+
+
+def test_environment_strings_are_coerced_by_the_fields_shape() -> None:
+    from typing import Annotated, Literal
+
+    from msgspec import Meta
+
+    from entrypoints.settings import _coerce_env
+
+    optional_int = Annotated[int, Meta(ge=0)] | None
+    assert _coerce_env("none", optional_int) is None
+    assert _coerce_env("", optional_int) is None
+    assert _coerce_env("5", optional_int) == "5"  # msgspec converts it when building
+    assert _coerce_env("a, b,", Annotated[list[str], Meta(max_length=9)]) == ["a", "b"]
+    assert _coerce_env("x,y", frozenset[str] | None) == ["x", "y"]
+    # a type whose text merely mentions "list[" or "None" is not a list or an optional
+    assert _coerce_env("none", Literal["list[x]", "none"]) == "none"
+    assert _coerce_env("a,b", str) == "a,b"

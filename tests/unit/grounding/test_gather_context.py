@@ -9,13 +9,11 @@ from uuid import uuid4
 
 import pytest
 
-from adapters.system.tokenizer import EstimatingTokenizer
 from application.chat.create_conversation import CreateConversation, CreateConversationCommand
-from application.chat.generation_runner import GenerationRunner
-from application.chat.run_generation import RunGeneration
 from application.grounding.catalog import ContextSourceCatalog
 from application.grounding.gather_context import GatherContext
 from application.grounding.prompt import with_context
+from application.grounding.step import GroundingStep
 from application.ports.context_source import ContextQuery, ContextSource, ContextSourceUnavailable
 from application.ports.llm import ChatMessage
 from domain.grounding import (
@@ -27,7 +25,7 @@ from domain.grounding import (
 )
 from domain.messages import MessageStatus
 from tests.unit.chat.fakes import RandomIds
-from tests.unit.chat.world import ChatWorld, no_sleep
+from tests.unit.chat.world import ChatWorld
 
 QUERY = ContextQuery(uuid4(), uuid4(), "where is my order?")
 
@@ -160,11 +158,7 @@ async def test_a_grounded_turn_sends_the_block_upstream_and_stores_the_outcome()
         "orders": ScriptedSource("orders", [ContextItem("Order 42 shipped")]),
         "slow": ScriptedSource("slow", delay_s=30),
     }
-    world.generate = RunGeneration(
-        world.router, world.log, world.uow_factory, EstimatingTokenizer(), world.hooks,
-        world.policy, sleep=no_sleep, grounding=GatherContext(sources),  # type: ignore[arg-type]
-    )  # fmt: skip
-    world.runner = GenerationRunner(world.generate, world.uow_factory, world.clock, world.policy)
+    world.use_seams(steps=(GroundingStep(GatherContext(sources)),))  # type: ignore[arg-type]
     create = CreateConversation(
         world.uow(), world.router, world.clock, RandomIds(), world.policy,
         ContextSourceCatalog.of(sources),
@@ -191,3 +185,29 @@ async def test_an_ungrounded_turn_asks_nothing_and_records_no_context() -> None:
     assert world.stored(sent.assistant_message.id).context is None
     [(_, prompt, _)] = world.router.calls
     assert [m.role for m in prompt] == ["user"]
+
+
+async def test_a_stop_while_a_source_is_still_being_asked_ends_the_turn_at_once() -> None:
+    world = ChatWorld()
+    hanging = ScriptedSource("hanging", delay_s=60)
+    hanging.timeout_s = 60
+    world.use_seams(steps=(GroundingStep(GatherContext({"hanging": hanging})),))  # type: ignore[dict-item]
+    create = CreateConversation(
+        world.uow(), world.router, world.clock, RandomIds(), world.policy,
+        ContextSourceCatalog.of(["hanging"]),
+    )  # fmt: skip
+    conversation = await create(
+        CreateConversationCommand(world.owner, context_sources=("hanging",))
+    )
+    sent = await world.send(conversation, "anything new?")
+    for _ in range(100):
+        if hanging.queries:
+            break
+        await asyncio.sleep(0.01)
+    await world.cancel()(world.owner, conversation.id, sent.generation_id)
+    for _ in range(100):
+        if world.stored(sent.assistant_message.id).status is not MessageStatus.STREAMING:
+            break
+        await asyncio.sleep(0.01)
+    assert world.stored(sent.assistant_message.id).status is MessageStatus.CANCELLED
+    assert world.router.calls == []  # the model was never asked

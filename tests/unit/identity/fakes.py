@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
 from application.identity.config import IdentityConfig
 from application.ports.api_key_secrets import ApiKeySecrets
-from application.ports.clock import Clock
 from application.ports.identity import ApiKeyRepository, AuthSessionRepository, UserRepository
-from application.ports.ids import IdGenerator
 from application.ports.password_hasher import PasswordHasher
 from application.ports.rate_limiter import RateDecision, RateLimit, RateLimiter
 from application.ports.token_issuer import IssuedToken, TokenClaims, TokenIssuer, TokenKind
@@ -22,26 +20,13 @@ from domain.api_keys import ApiKey
 from domain.auth_sessions import AuthSession
 from domain.credentials import TokenExpired, TokenInvalid
 from domain.users import User
+from tests.support.clock_ids import ManualClock, SequentialIds
 from tests.support.fake_uow import DirectUnitOfWork
 
-
-class FakeClock(Clock):
-    def __init__(self) -> None:
-        self.current = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, seconds: float) -> None:
-        self.current += timedelta(seconds=seconds)
+__all__ = ["SequentialIds"]
 
 
-class SequentialIds(IdGenerator):
-    def __init__(self) -> None:
-        self._counter = itertools.count(1)
-
-    def new_id(self) -> UUID:
-        return UUID(int=next(self._counter))
+FakeClock = ManualClock
 
 
 class FakeHasher(PasswordHasher):

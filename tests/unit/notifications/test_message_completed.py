@@ -6,14 +6,13 @@ import asyncio
 from uuid import UUID
 
 from adapters.memory.event_bus import MemoryEventBus
-from adapters.system.tokenizer import EstimatingTokenizer
-from application.chat.generation_runner import GenerationRunner
-from application.chat.run_generation import RunGeneration
 from application.chat.views import message_data
+from application.events.message_completed import MessageCompletedListener
 from application.ports.event_bus import EventType, UserEvent
+from application.ports.turn_hooks import FinishedTurn
 from domain.messages import MessageStatus
 from tests.unit.chat.fakes import FakeRouter, Script
-from tests.unit.chat.world import ChatWorld, no_sleep
+from tests.unit.chat.world import ChatWorld
 
 
 def announcing(world: ChatWorld) -> list[tuple[UserEvent, MessageStatus]]:
@@ -26,11 +25,7 @@ def announcing(world: ChatWorld) -> list[tuple[UserEvent, MessageStatus]]:
         seen.append((event, stored.status))
 
     bus.subscribe(world.owner, subscriber)
-    world.generate = RunGeneration(
-        world.router, world.log, world.uow_factory, EstimatingTokenizer(), world.hooks,
-        world.policy, sleep=no_sleep, events=bus,
-    )  # fmt: skip
-    world.runner = GenerationRunner(world.generate, world.uow_factory, world.clock, world.policy)
+    world.use_seams(listeners=(MessageCompletedListener(bus),))
     return seen
 
 
@@ -64,3 +59,22 @@ async def test_a_cancelled_reply_is_announced_with_its_partial_text() -> None:
     [(event, status_then)] = seen
     assert status_then is MessageStatus.CANCELLED
     assert event.data["message"]["status"] == "cancelled"
+
+
+async def test_a_reply_the_database_never_took_is_not_announced() -> None:
+    world = ChatWorld()
+    bus = MemoryEventBus()
+    seen: list[UserEvent] = []
+    bus.subscribe(world.owner, seen.append)
+    conversation = await world.conversation()
+    sent = await world.send(conversation, "Hello", wait=True)
+    stored = world.stored(sent.assistant_message.id)
+    listener = MessageCompletedListener(bus)
+    await listener.turn_finished(
+        FinishedTurn(world.owner, conversation.id, sent.user_message, stored, stored=False)
+    )
+    assert seen == []
+    await listener.turn_finished(
+        FinishedTurn(world.owner, conversation.id, sent.user_message, stored)
+    )
+    assert [e.type for e in seen] == [EventType.MESSAGE_COMPLETED]

@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from application.ports.clock import Clock
 from application.ports.metrics import NoMetrics
 from application.ports.quota_ledger import (
     Hold,
@@ -24,15 +23,13 @@ from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.ports.usage_ledger import PlatformCounts, UsageRepository, UserCounts
 from domain.errors import Unavailable
 from domain.usage import UsageEntry, UsageTotals
+from tests.support.clock_ids import ManualClock
 from tests.support.fake_uow import DirectUnitOfWork
 
 
-class FixedClock(Clock):
+class FixedClock(ManualClock):
     def __init__(self, now: datetime | None = None) -> None:
-        self.current = now or datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.current
+        super().__init__(now or datetime(2026, 11, 24, 12, 0, tzinfo=UTC))
 
 
 class InMemoryUsage(UsageRepository):

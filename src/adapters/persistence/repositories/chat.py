@@ -1,4 +1,10 @@
-"""Chat repositories: rows in, domain objects out; owner-scoped lookups; keyset pages."""
+"""Chat repositories: rows in, domain objects out; owner-scoped lookups; keyset pages.
+
+What a chat turn runs (read the conversation and its recent history, count the messages,
+insert the turn, finish the reply) is written as Core statements on the tables: no ORM
+identity map, unit-of-work flush or per-row instance state, which a profile of a stored
+turn showed to be most of its CPU once a conversation has some history.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +16,11 @@ from uuid import UUID
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Table,
     and_,
+    bindparam,
+    case,
     delete,
     exists,
     insert,
@@ -32,14 +41,59 @@ from adapters.persistence.repositories.grounding_json import (
     sources_json,
 )
 from application.ports.conversations import ConversationRepository, MessageRepository
+from domain.context_window import Turn
 from domain.conversations import Conversation, ConversationNotFound, SourceRef
 from domain.messages import Message, MessageStatus, Role, TokenUsage
 from domain.pagination import InvalidCursor, Page
 
 NANO = Decimal("1e-9")
+STREAMING = MessageStatus.STREAMING.value
+PROMPT_STATUSES = (MessageStatus.COMPLETE.value, MessageStatus.CANCELLED.value)
 CONVERSATIONS: Table = ConversationRow.__table__  # type: ignore[assignment]
 MESSAGES: Table = MessageRow.__table__  # type: ignore[assignment]
-STREAMING = MessageStatus.STREAMING.value
+_C, _M = CONVERSATIONS.c, MESSAGES.c
+
+# Built once per process: the statements of every chat turn (bind parameters, no per-call
+# construction or cache-key walk of a fresh statement).
+_GET_CONVERSATION = select(CONVERSATIONS).where(
+    _C.id == bindparam("p_id"), _C.owner_id == bindparam("p_owner_id")
+)
+_NOW = bindparam("p_now", type_=_C.updated_at.type)
+_CLAIM_TURN = (
+    update(CONVERSATIONS)
+    .where(_C.id == bindparam("p_id"), _C.owner_id == bindparam("p_owner_id"))
+    .values(
+        message_count=_C.message_count + bindparam("p_added"),
+        updated_at=case((_C.updated_at > _NOW, _C.updated_at), else_=_NOW),
+    )
+    .returning(*CONVERSATIONS.c)
+)
+_PROMPT_HISTORY = (
+    select(_M.role, _M.content)
+    .where(
+        _M.conversation_id == bindparam("p_conversation_id"),
+        _M.status.in_(PROMPT_STATUSES),
+        _M.content != "",
+    )
+    .order_by(_M.position.desc())
+    .limit(bindparam("p_limit"))
+)
+_FINISH = (
+    update(MESSAGES)
+    .where(_M.id == bindparam("p_message_id"), _M.status == STREAMING)
+    .values(
+        content=bindparam("p_content"),
+        status=bindparam("p_status"),
+        model=bindparam("p_model"),
+        prompt_tokens=bindparam("p_prompt_tokens"),
+        completion_tokens=bindparam("p_completion_tokens"),
+        cost_nano_usd=bindparam("p_cost_nano_usd"),
+        error_code=bindparam("p_error_code"),
+        lease_until=None,
+        context=bindparam("p_context"),
+    )
+)
+_INSERT_MESSAGES = insert(MESSAGES)
 
 
 class SqlConversationRepository(ConversationRepository):
@@ -47,31 +101,47 @@ class SqlConversationRepository(ConversationRepository):
         self._session = session
 
     async def add(self, conversation: Conversation) -> None:
-        self._session.add(
-            ConversationRow(
-                id=conversation.id,
-                owner_id=conversation.owner_id,
-                title=conversation.title,
-                auto_title=conversation.auto_title,
-                model=conversation.model,
-                system_prompt=conversation.system_prompt,
-                archived=conversation.archived,
-                message_count=conversation.message_count,
-                created_at=conversation.created_at,
-                updated_at=conversation.updated_at,
-                source_kind=conversation.source.kind if conversation.source else None,
-                source_id=conversation.source.id if conversation.source else None,
-                context_sources=sources_json(conversation.context_sources),
-            )
+        await self._session.execute(
+            insert(CONVERSATIONS),
+            [
+                {
+                    "id": conversation.id,
+                    "owner_id": conversation.owner_id,
+                    "title": conversation.title,
+                    "auto_title": conversation.auto_title,
+                    "model": conversation.model,
+                    "system_prompt": conversation.system_prompt,
+                    "archived": conversation.archived,
+                    "message_count": conversation.message_count,
+                    "created_at": conversation.created_at,
+                    "updated_at": conversation.updated_at,
+                    "source_kind": conversation.source.kind if conversation.source else None,
+                    "source_id": conversation.source.id if conversation.source else None,
+                    "context_sources": sources_json(conversation.context_sources),
+                }
+            ],
         )
 
     async def get(self, conversation_id: UUID, owner_id: UUID) -> Conversation | None:
-        row = await self._session.scalar(
-            select(ConversationRow).where(
-                ConversationRow.id == conversation_id, ConversationRow.owner_id == owner_id
-            )
+        result = await self._session.execute(
+            _GET_CONVERSATION, {"p_id": conversation_id, "p_owner_id": owner_id}
         )
+        row = result.first()
         return _conversation(row) if row is not None else None
+
+    async def claim_turn(
+        self, conversation_id: UUID, owner_id: UUID, added: int, now: datetime
+    ) -> Conversation | None:
+        result = await self._session.execute(
+            _CLAIM_TURN,
+            {"p_id": conversation_id, "p_owner_id": owner_id, "p_added": added, "p_now": now},
+        )
+        row = result.first()
+        if row is None:
+            return None
+        conversation = _conversation(row)
+        conversation.message_count -= added
+        return conversation
 
     async def page(
         self,
@@ -127,17 +197,17 @@ class SqlConversationRepository(ConversationRepository):
         )
 
     async def record_messages(self, conversation: Conversation, added: int) -> int:
+        c = CONVERSATIONS.c
         count = await self._session.scalar(
-            update(ConversationRow)
-            .where(ConversationRow.id == conversation.id)
+            update(CONVERSATIONS)
+            .where(c.id == conversation.id)
             .values(
-                message_count=ConversationRow.message_count + added,
+                message_count=c.message_count + added,
                 title=conversation.title,
                 auto_title=conversation.auto_title,
                 updated_at=conversation.updated_at,
             )
-            .returning(ConversationRow.message_count)
-            .execution_options(synchronize_session=False)
+            .returning(c.message_count)
         )
         if count is None:  # deleted since it was read
             raise ConversationNotFound(f"conversation {conversation.id} not found")
@@ -262,27 +332,21 @@ class SqlMessageRepository(MessageRepository):
         self._session = session
 
     async def add(self, message: Message, *, lease_until: datetime | None = None) -> None:
-        usage = message.usage
-        self._session.add(
-            MessageRow(
-                id=message.id,
-                conversation_id=message.conversation_id,
-                position=message.position,
-                role=message.role.value,
-                content=message.content,
-                status=message.status.value,
-                model=message.model,
-                prompt_tokens=usage.prompt_tokens if usage else None,
-                completion_tokens=usage.completion_tokens if usage else None,
-                cost_nano_usd=_nano(message.cost_usd),
-                error_code=message.error_code,
-                generation_id=message.generation_id,
-                lease_until=lease_until,
-                created_at=message.created_at,
-                reasoning=message.reasoning,
-                context=context_json(message.context),
-            )
+        await self._session.execute(_INSERT_MESSAGES, [_message_values(message, lease_until)])
+
+    async def add_turn(
+        self, user: Message, reply: Message, *, lease_until: datetime | None = None
+    ) -> None:
+        # One INSERT of both rows: the hot path of every chat turn.
+        await self._session.execute(
+            _INSERT_MESSAGES, [_message_values(user, None), _message_values(reply, lease_until)]
         )
+
+    async def prompt_history(self, conversation_id: UUID, limit: int) -> list[Turn]:
+        result = await self._session.execute(
+            _PROMPT_HISTORY, {"p_conversation_id": conversation_id, "p_limit": limit}
+        )
+        return [Turn(row[0], row[1]) for row in reversed(result.all())]
 
     async def get(self, message_id: UUID) -> Message | None:
         row = await self._session.get(MessageRow, message_id)
@@ -312,20 +376,18 @@ class SqlMessageRepository(MessageRepository):
     async def finish(self, message: Message) -> bool:
         usage = message.usage
         result = await self._session.execute(
-            update(MessageRow)
-            .where(MessageRow.id == message.id, MessageRow.status == STREAMING)
-            .values(
-                content=message.content,
-                status=message.status.value,
-                model=message.model,
-                prompt_tokens=usage.prompt_tokens if usage else None,
-                completion_tokens=usage.completion_tokens if usage else None,
-                cost_nano_usd=_nano(message.cost_usd),
-                error_code=message.error_code,
-                lease_until=None,
-                context=context_json(message.context),
-            )
-            .execution_options(synchronize_session=False)
+            _FINISH,
+            {
+                "p_message_id": message.id,
+                "p_content": message.content,
+                "p_status": message.status.value,
+                "p_model": message.model,
+                "p_prompt_tokens": usage.prompt_tokens if usage else None,
+                "p_completion_tokens": usage.completion_tokens if usage else None,
+                "p_cost_nano_usd": _nano(message.cost_usd),
+                "p_error_code": message.error_code,
+                "p_context": context_json(message.context),
+            },
         )
         return _rowcount(result) == 1
 
@@ -352,7 +414,7 @@ class SqlMessageRepository(MessageRepository):
         return [message_from_row(r) for r in rows]
 
 
-def _message_values(message: Message) -> dict[str, Any]:
+def _message_values(message: Message, lease_until: datetime | None = None) -> dict[str, Any]:
     usage = message.usage
     return {
         "id": message.id,
@@ -367,13 +429,14 @@ def _message_values(message: Message) -> dict[str, Any]:
         "cost_nano_usd": _nano(message.cost_usd),
         "error_code": message.error_code,
         "generation_id": message.generation_id,
-        "lease_until": None,
+        "lease_until": lease_until,
         "created_at": message.created_at,
         "reasoning": message.reasoning,
+        "context": context_json(message.context),
     }
 
 
-def _conversation(row: ConversationRow) -> Conversation:
+def _conversation(row: ConversationRow | Row[Any]) -> Conversation:
     return Conversation(
         id=row.id,
         owner_id=row.owner_id,

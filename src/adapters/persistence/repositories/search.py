@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, delete, exists, func, select
+from sqlalchemy import ColumnElement, Table, delete, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.models.chat import ConversationRow, MessageRow
@@ -22,6 +22,8 @@ from domain.messages import Message
 STREAMING = "streaming"
 # SQLite allows at most 999 bound parameters per statement in older builds.
 IN_BATCH = 900
+VECTORS: Table = MessageVectorRow.__table__  # type: ignore[assignment]
+_INSERT_RETURNING_KEYS = insert(VECTORS).returning(VECTORS.c.key, sort_by_parameter_order=True)
 
 
 class SqlMessageVectorRepository(MessageVectorRepository):
@@ -31,21 +33,26 @@ class SqlMessageVectorRepository(MessageVectorRepository):
     async def add(self, vectors: Sequence[NewMessageVector]) -> list[VectorRecord]:
         if not vectors:
             return []
+        # One INSERT ... RETURNING for the batch, keys in the batch's order; no ORM flush
+        # (indexing runs after every chat turn).
         rows = [
-            MessageVectorRow(
-                message_id=v.message.message_id,
-                conversation_id=v.message.conversation_id,
-                owner_id=v.message.owner_id,
-                role=v.message.role,
-                model=v.model,
-                dim=len(v.vector) // 4,
-                vector=v.vector,
-            )
+            {
+                "message_id": v.message.message_id,
+                "conversation_id": v.message.conversation_id,
+                "owner_id": v.message.owner_id,
+                "role": v.message.role,
+                "model": v.model,
+                "dim": len(v.vector) // 4,
+                "vector": v.vector,
+            }
             for v in vectors
         ]
-        self._session.add_all(rows)
-        await self._session.flush()
-        return [VectorRecord(r.key, r.owner_id, r.role, r.vector) for r in rows]
+        result = await self._session.execute(_INSERT_RETURNING_KEYS, rows)
+        keys = list(result.scalars())
+        return [
+            VectorRecord(key, v.message.owner_id, v.message.role, v.vector)
+            for key, v in zip(keys, vectors, strict=True)
+        ]
 
     async def keys(self, model: str) -> set[int]:
         result = await self._session.scalars(

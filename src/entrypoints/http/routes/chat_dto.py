@@ -20,6 +20,18 @@ SourceNames = Annotated[
 ]
 
 
+ResponseTimeMs = Annotated[
+    int, msgspec.Meta(description="Milliseconds from receiving the message to the stored reply.")
+]
+Cached = Annotated[
+    bool,
+    msgspec.Meta(
+        description="The reply was replayed from your completion cache (`X-Parley-Cache: on`, "
+        "temperature 0, the same model and full prompt): no model was called, nothing spent."
+    ),
+]
+
+
 class CreateConversationBody(msgspec.Struct):
     """Unknown fields (owner, id, counts, ...) are ignored: they are never client-settable."""
 
@@ -49,6 +61,19 @@ class SendMessageBody(msgspec.Struct):
     stream: bool = False
 
 
+class StartTurnBody(msgspec.Struct):
+    """``POST /api/v1/conversations/messages``: no ``conversation_id`` starts a new one."""
+
+    content: str
+    conversation_id: UUID | None = None
+    model: ModelId | None = None
+    system_prompt: str | None = None
+    """For a new conversation only."""
+    temperature: Annotated[float, msgspec.Meta(ge=0, le=2)] | None = None
+    max_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    stream: bool = False
+
+
 class ConversationList(msgspec.Struct):
     items: list[ConversationView]
     next_cursor: str | None
@@ -63,8 +88,19 @@ class SentMessageOut(msgspec.Struct):
     user_message: MessageView
     assistant_message: MessageView
     generation_id: UUID
+    response_time_ms: ResponseTimeMs
+    cached: Cached
 
 
 class CancelAccepted(msgspec.Struct):
     generation_id: UUID
     status: str = "cancel_requested"
+
+
+class StartedTurnOut(msgspec.Struct):
+    conversation: ConversationView
+    user_message: MessageView
+    assistant_message: MessageView
+    generation_id: UUID
+    response_time_ms: ResponseTimeMs
+    cached: Cached

@@ -18,14 +18,32 @@ from litestar.response import Stream
 
 from application.chat.cancel_generation import CancelGeneration
 from application.chat.resume_generation import ResumeGeneration, ResumeGenerationQuery
-from application.chat.send_message import SendMessage, SendMessageCommand
-from application.chat.views import message_view
+from application.chat.send_message import SendMessage, SendMessageCommand, SentMessage
+from application.chat.views import conversation_view, message_view
 from application.identity.principal import Principal
-from entrypoints.http.routes.chat_dto import CancelAccepted, SendMessageBody, SentMessageOut
+from entrypoints.http.rate_limit_guard import CHAT_SEND, RATE_LIMIT_STATE, UPSTREAM_STATE
+from entrypoints.http.request_metrics import OVERHEAD_DOC
+from entrypoints.http.routes.chat_dto import (
+    CancelAccepted,
+    SendMessageBody,
+    SentMessageOut,
+    StartedTurnOut,
+    StartTurnBody,
+)
 from entrypoints.http.sse import sse_response
 from entrypoints.settings import Settings
 
 EVENT_STREAM = "text/event-stream"
+CacheHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name="X-Parley-Cache",
+        required=False,
+        description="`on`: a non-stream send at temperature 0 may be answered from your own "
+        "completion cache, keyed by you, the model and the full prompt (history and "
+        "context included); the reply says `X-Parley-Cache: hit` or `miss` and `cached`.",
+    ),
+]
 SSE_DOC = ResponseSpec(
     data_container=str,
     media_type=EVENT_STREAM,
@@ -49,6 +67,8 @@ SSE_DOC = ResponseSpec(
     summary="Send a message; get the reply as JSON (201) or as an SSE stream (200)",
     description="Streams when `stream` is true or the request accepts `text/event-stream`.",
     responses={200: SSE_DOC},
+    opt={CHAT_SEND: True},
+    response_headers=[OVERHEAD_DOC],
 )
 @inject
 async def send(
@@ -59,28 +79,119 @@ async def send(
     send_message: FromDishka[SendMessage],
     resume: FromDishka[ResumeGeneration],
     settings: FromDishka[Settings],
+    cache_header: CacheHeader = None,
 ) -> Response[SentMessageOut]:
-    streaming = data.stream or EVENT_STREAM in request.headers.get("accept", "")
-    sent = await send_message(
-        SendMessageCommand(
-            owner_id=principal.user_id,
-            conversation_id=conversation_id,
-            content=data.content,
-            model=data.model,
-            temperature=data.temperature,
-            max_tokens=data.max_tokens,
-            wait=not streaming,
-            plan=principal.plan,
-            api_key_id=principal.api_key_id,
-        )
-    )
+    streaming = _wants_stream(data.stream, request)
+    command = _command(principal, conversation_id, data, streaming, cache=_opted_in(cache_header))
+    sent = await send_message(command)
+    _publish(request, sent)
     if streaming:
-        query = ResumeGenerationQuery(principal.user_id, conversation_id, sent.generation_id)
-        return sse_response(await resume(query), settings.chat.keepalive_s)  # type: ignore[return-value]
+        return await _stream(sent, principal, resume, settings)  # type: ignore[return-value]
     body = SentMessageOut(
-        message_view(sent.user_message), message_view(sent.assistant_message), sent.generation_id
+        message_view(sent.user_message), message_view(sent.assistant_message), sent.generation_id,
+        _millis(sent), sent.cached,
+    )  # fmt: skip
+    return Response(body, status_code=201, headers=_cache_headers(command, sent))
+
+
+@post(
+    "/messages",
+    status_code=201,
+    summary="Send a message to a new (or a named) conversation in one call",
+    description="Without `conversation_id`, the conversation is created with the turn, in "
+    "the same transaction: a refused message leaves nothing behind. JSON (201) or SSE (200) "
+    "as for `POST /{id}/messages`; the `start` event names the conversation.",
+    responses={200: SSE_DOC},
+    opt={CHAT_SEND: True},
+    response_headers=[OVERHEAD_DOC],
+)
+@inject
+async def send_new(
+    data: JSONBody[StartTurnBody],
+    request: Request[Any, Any, Any],
+    principal: FromDishka[Principal],
+    send_message: FromDishka[SendMessage],
+    resume: FromDishka[ResumeGeneration],
+    settings: FromDishka[Settings],
+    cache_header: CacheHeader = None,
+) -> Response[StartedTurnOut]:
+    streaming = _wants_stream(data.stream, request)
+    command = _command(
+        principal, data.conversation_id, data, streaming, data.system_prompt,
+        cache=_opted_in(cache_header),
+    )  # fmt: skip
+    sent = await send_message(command)
+    _publish(request, sent)
+    if streaming:
+        return await _stream(sent, principal, resume, settings)  # type: ignore[return-value]
+    body = StartedTurnOut(
+        conversation_view(sent.conversation),
+        message_view(sent.user_message),
+        message_view(sent.assistant_message),
+        sent.generation_id,
+        _millis(sent),
+        sent.cached,
     )
-    return Response(body, status_code=201)
+    return Response(body, status_code=201, headers=_cache_headers(command, sent))
+
+
+def _wants_stream(stream: bool, request: Request[Any, Any, Any]) -> bool:
+    return stream or EVENT_STREAM in request.headers.get("accept", "")
+
+
+def _command(
+    principal: Principal,
+    conversation_id: UUID | None,
+    data: SendMessageBody | StartTurnBody,
+    streaming: bool,
+    system_prompt: str | None = None,
+    *,
+    cache: bool = False,
+) -> SendMessageCommand:
+    return SendMessageCommand(
+        owner_id=principal.user_id,
+        conversation_id=conversation_id,
+        content=data.content,
+        model=data.model,
+        temperature=data.temperature,
+        max_tokens=data.max_tokens,
+        wait=not streaming,
+        plan=principal.plan,
+        api_key_id=principal.api_key_id,
+        system_prompt=system_prompt,
+        cache=cache,
+    )
+
+
+def _opted_in(header: str | None) -> bool:
+    return (header or "").strip().lower() == "on"
+
+
+def _millis(sent: SentMessage) -> int:
+    return round(sent.response_s * 1000)
+
+
+def _cache_headers(command: SendMessageCommand, sent: SentMessage) -> dict[str, str] | None:
+    """Opted-in non-stream sends say whether the cache answered, as /v1 does."""
+    if not command.cache:
+        return None
+    return {"X-Parley-Cache": "hit" if sent.cached else "miss"}
+
+
+def _publish(request: Request[Any, Any, Any], sent: SentMessage) -> None:
+    """For the response's headers: the chat-send limit's decision (RateLimit-*) and the
+    time spent waiting on the model (``X-Parley-Overhead-Ms`` is the rest)."""
+    state = request.scope.setdefault("state", {})
+    if sent.rate is not None:
+        state[RATE_LIMIT_STATE] = sent.rate
+    state[UPSTREAM_STATE] = sent.upstream_s
+
+
+async def _stream(
+    sent: SentMessage, principal: Principal, resume: ResumeGeneration, settings: Settings
+) -> Stream:
+    query = ResumeGenerationQuery(principal.user_id, sent.conversation.id, sent.generation_id)
+    return sse_response(await resume(query), settings.chat.keepalive_s)
 
 
 @get(

@@ -24,7 +24,12 @@ from entrypoints.http.routes.chat_dto import (
     MessageList,
     UpdateConversationBody,
 )
-from entrypoints.http.routes.chat_messages import cancel_generation, generation_events, send
+from entrypoints.http.routes.chat_messages import (
+    cancel_generation,
+    generation_events,
+    send,
+    send_new,
+)
 
 Limit = Annotated[
     int | None,
@@ -138,6 +143,7 @@ ROUTES = [
             delete_conversation,
             list_messages,
             send,
+            send_new,
             generation_events,
             cancel_generation,
         ],

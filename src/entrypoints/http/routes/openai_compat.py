@@ -13,16 +13,18 @@ from typing import Annotated, Any
 
 import structlog
 from dishka.integrations.litestar import FromDishka, inject
-from litestar import Response, Router, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.params import HeaderParameter, JSONBody
 from litestar.response import Stream
 
 from application.gateway.complete_chat import ChatReply, CompleteChat, CompleteChatCommand
 from application.gateway.embed_texts import EmbedTexts, EmbedTextsCommand
+from application.gateway.metered_stream import token_usage
 from application.identity.principal import Principal
-from application.ports.llm import ChatMessage, Usage
+from application.ports.llm import ChatMessage
 from domain.catalog import ModelCatalog
 from domain.errors import DomainError, InvalidInput
+from domain.messages import TokenUsage
 from entrypoints.http.openai_docs import OPENAI_ERROR_RESPONSES, CompletionOperation
 from entrypoints.http.openai_errors import (
     OPENAI_EXCEPTION_HANDLERS,
@@ -47,6 +49,8 @@ from entrypoints.http.openai_wire import (
     encode_vector,
 )
 from entrypoints.http.problems import status_for
+from entrypoints.http.rate_limit_guard import CHAT_SEND, RATE_LIMIT_STATE, UPSTREAM_STATE
+from entrypoints.http.request_metrics import OVERHEAD_DOC
 
 log = structlog.get_logger("parley.http.v1")
 
@@ -75,9 +79,12 @@ async def list_models(
     summary="Create a chat completion (OpenAI-compatible; `stream: true` gives SSE)",
     responses=OPENAI_ERROR_RESPONSES,
     operation_class=CompletionOperation,
+    opt={CHAT_SEND: True},
+    response_headers=[OVERHEAD_DOC],
 )
 @inject
 async def chat_completions(
+    request: Request[Any, Any, Any],
     data: JSONBody[ChatCompletionRequest],
     principal: FromDishka[Principal],
     complete: FromDishka[CompleteChat],
@@ -105,6 +112,10 @@ async def chat_completions(
         cache_opt_in=(cache_header or "").lower() == "on",
     )
     reply = await complete(command)
+    state = request.scope.setdefault("state", {})
+    if reply.rate is not None:
+        state[RATE_LIMIT_STATE] = reply.rate
+    state[UPSTREAM_STATE] = reply.upstream_s
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if reply.completion is None:
@@ -119,7 +130,7 @@ async def chat_completions(
         created=created,
         model=routed.model_id,
         choices=[Choice(0, AssistantMessage(result.content), result.finish_reason)],
-        usage=_usage_out(result.usage, reply.prompt_tokens, (len(result.content) + 3) // 4),
+        usage=_usage_out(reply.usage or token_usage(result.usage)),
     )
     headers = None
     if command.cache_opt_in:
@@ -128,21 +139,19 @@ async def chat_completions(
 
 
 async def _sse(reply: ChatReply, framer: ChunkFramer, include_usage: bool) -> AsyncIterator[bytes]:
-    assert reply.chunks is not None
-    model, finish, usage, pieces = reply.spec.id, "stop", None, 0
+    chunks = reply.chunks
+    assert chunks is not None
+    model, finish = reply.spec.id, "stop"
     try:
-        async for routed in reply.chunks:
+        async for routed in chunks:
             model, chunk = routed.model_id, routed.chunk
             if chunk.delta:
-                pieces += 1
                 yield framer.delta(model, chunk.delta)
-            if chunk.usage is not None:
-                usage = chunk.usage
             if chunk.finish_reason:
                 finish = chunk.finish_reason
         yield framer.finish(model, finish)
-        if include_usage:
-            yield framer.usage(model, _usage_out(usage, reply.prompt_tokens, pieces))
+        if include_usage:  # the stream has ended and settled: exactly what was charged
+            yield framer.usage(model, _usage_out(chunks.charged))
         yield DONE
     except DomainError as exc:  # after the headers: the error travels as an event
         log.warning("v1_stream_failed", code=exc.code, model=model)
@@ -150,13 +159,16 @@ async def _sse(reply: ChatReply, framer: ChunkFramer, include_usage: bool) -> As
     except Exception as exc:  # never a traceback, never a silently cut stream
         log.error("v1_stream_crashed", error_type=type(exc).__name__, model=model)
         yield b"data: " + error_body(500, "internal error", "internal_error") + b"\n\n"
+    finally:
+        await chunks.aclose()  # a client that left still stops the upstream and settles
 
 
-def _usage_out(usage: Usage | None, prompt_tokens: int, completion_estimate: int) -> UsageOut:
-    """The provider's usage, else the same estimate quota accounting used."""
+def _usage_out(usage: TokenUsage | None) -> UsageOut:
+    """What was charged (nothing charged: zeros); a cache hit reports its original usage."""
     if usage is None:
-        usage = Usage(prompt_tokens, completion_estimate)
-    return UsageOut(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
+        return UsageOut(0, 0, 0)
+    prompt, completion = usage.prompt_tokens, usage.completion_tokens
+    return UsageOut(prompt, completion, prompt + completion)
 
 
 def _message(m: MessageIn) -> ChatMessage:

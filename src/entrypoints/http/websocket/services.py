@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from application.identity.authenticate import Authenticate
 from application.ports.rate_limiter import RateLimit, RateLimiter
-from application.usage.rate_limits import ChatRateLimit, RateLimits
+from application.usage.rate_limits import RateLimits
 from entrypoints.http.websocket.origin import OriginPolicy
 from entrypoints.http.websocket.registry import SocketRegistry
 from entrypoints.settings import Settings, WebSocketSettings
@@ -16,15 +16,12 @@ from entrypoints.settings import Settings, WebSocketSettings
 class SocketServices:
     authenticate: Authenticate
     limiter: RateLimiter
-    chat_limit: ChatRateLimit
-    """Chat sends per user, counted with REST, SSE and /v1 in one window."""
     handshakes: RateLimits
     """The ``default`` request limit, which each handshake counts against (per caller)."""
     registry: SocketRegistry
     origins: OriginPolicy
     limits: WebSocketSettings
     frame_rate: RateLimit
-    max_message_chars: int
 
     @classmethod
     def build(
@@ -32,18 +29,15 @@ class SocketServices:
         settings: Settings,
         authenticate: Authenticate,
         limiter: RateLimiter,
-        chat_limit: ChatRateLimit,
         registry: SocketRegistry,
         handshakes: RateLimits,
     ) -> SocketServices:
         return cls(
             authenticate=authenticate,
             limiter=limiter,
-            chat_limit=chat_limit,
             handshakes=handshakes,
             registry=registry,
             origins=OriginPolicy(settings.http.cors_origins),
             limits=settings.ws,
             frame_rate=RateLimit(settings.ws.messages_per_minute, 60),
-            max_message_chars=settings.chat.max_message_chars,
         )

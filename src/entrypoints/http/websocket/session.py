@@ -1,10 +1,10 @@
 """One socket's traffic: frames in, the chat use cases called, stream frames out.
 
-Thin like every transport: ``chat`` is SendMessage (and CreateConversation when no
-conversation is named), streaming is ResumeGeneration over the generation log, ``cancel`` is
-CancelGeneration. Several requests stream at once (``streams``), tagged with the client's
-``request_id``. A disconnect only stops the forwarding; generations keep running in the
-process-owned runner and are stored (R19).
+Thin like every transport: ``chat`` is SendMessage (which also creates the conversation when
+none is named, and applies the chat-send limit), streaming is ResumeGeneration over the
+generation log, ``cancel`` is CancelGeneration. Several requests stream at once
+(``streams``), tagged with the client's ``request_id``. A disconnect only stops the
+forwarding; generations keep running in the process-owned runner and are stored (R19).
 """
 
 from __future__ import annotations
@@ -48,7 +48,6 @@ class SocketSession:
             socket,
             container,
             max_streams=services.limits.max_streams_per_socket,
-            max_chars=services.max_message_chars,
         )
 
     async def run(self, ws: WebSocket[Any, Any, Any]) -> None:
@@ -90,8 +89,6 @@ class SocketSession:
 
     async def _dispatch(self, frame: ClientFrame) -> None:
         if isinstance(frame, ChatFrame):
-            self._streams.check_can_open(frame.request_id)  # before spending a chat send
-            await self._services.chat_limit.check(self._socket.principal.user_id)
             self._streams.chat(frame)
         elif isinstance(frame, ResumeFrame):
             self._streams.resume(frame)

@@ -1,8 +1,9 @@
 """The requests streaming on one socket, each in its own task, tagged with its request id.
 
-``chat`` starts a reply (``start_chat``), ``resume`` re-reads one through ResumeGeneration,
-``cancel`` goes to CancelGeneration. Forwarding only reads the generation log: stopping it
-(the client left) never stops the generation itself (R19).
+``chat`` is SendMessage (which creates the conversation when none is named), ``resume`` re-
+reads one through ResumeGeneration, ``cancel`` goes to CancelGeneration. Forwarding only
+reads the generation log: stopping it (the client left) never stops the generation itself
+(R19).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from dishka import AsyncContainer
 
 from application.chat.cancel_generation import CancelGeneration
 from application.chat.resume_generation import ResumeGeneration, ResumeGenerationQuery
+from application.chat.send_message import SendMessage, SendMessageCommand, SentMessage
 from application.ports.generation_log import GenerationEvent
 from domain.errors import Conflict, DomainError, NotFound, TooManyRequests
-from entrypoints.http.websocket.chat_start import start_chat
 from entrypoints.http.websocket.connection import ChatSocket
 from entrypoints.http.websocket.frames import ChatFrame, ResumeFrame
 from entrypoints.http.websocket.replies import RequestKey, ack_frame, error_frame, event_frame
@@ -59,15 +60,12 @@ Work = Callable[[_Stream], Coroutine[Any, Any, None]]
 
 
 class SocketStreams:
-    __slots__ = ("_container", "_max", "_max_chars", "_socket", "_streams")
+    __slots__ = ("_container", "_max", "_socket", "_streams")
 
-    def __init__(
-        self, socket: ChatSocket, container: AsyncContainer, max_streams: int, max_chars: int
-    ) -> None:
+    def __init__(self, socket: ChatSocket, container: AsyncContainer, max_streams: int) -> None:
         self._socket = socket
         self._container = container
         self._max = max_streams
-        self._max_chars = max_chars
         self._streams: dict[RequestKey, _Stream] = {}
 
     def check_can_open(self, key: RequestKey) -> None:
@@ -105,13 +103,12 @@ class SocketStreams:
         stream.task.add_done_callback(lambda _: self._streams.pop(key, None))
 
     async def _chat(self, frame: ChatFrame, stream: _Stream) -> None:
-        principal = self._socket.principal
         self._socket.chat_starting()
         started = None
         try:
             # Shielded: a socket that goes away mid-start must not leave a stored message
             # whose reply never started.
-            sent = await shielded(start_chat(self._container, principal, frame, self._max_chars))
+            sent = await shielded(self._send(frame))
             started = sent.generation_id
         except DomainError as exc:
             await self._socket.send(error_frame(exc, stream.key))
@@ -124,6 +121,23 @@ class SocketStreams:
         if stream.cancel_requested:
             await self._cancel_generation(stream)
         await self._forward(stream, sent.start_event_id)
+
+    async def _send(self, frame: ChatFrame) -> SentMessage:
+        principal = self._socket.principal
+        async with self._container() as request:
+            send = await request.get(SendMessage)
+            return await send(
+                SendMessageCommand(
+                    owner_id=principal.user_id,
+                    conversation_id=frame.conversation_id,
+                    content=frame.content,
+                    model=frame.model,
+                    temperature=frame.temperature,
+                    max_tokens=frame.max_tokens,
+                    plan=principal.plan,
+                    api_key_id=principal.api_key_id,
+                )
+            )
 
     async def _resume(self, frame: ResumeFrame, stream: _Stream) -> None:
         stream.generation_id = frame.generation_id
