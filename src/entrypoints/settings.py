@@ -262,6 +262,12 @@ class JobsSettings(Struct, kw_only=True, forbid_unknown_fields=True):
         float, _doc("Lease renewal and cancel check interval of a running job."), Meta(gt=0)
     ] = 0.5
     timeout_s: Annotated[int, _doc("Longest a job may run."), Meta(ge=1)] = 3600
+    auto_titles: Annotated[
+        bool,
+        _doc(
+            "Title a new conversation in the background after its first exchange (spends tokens)."
+        ),
+    ] = True
     sweep_interval_s: Annotated[
         int, _doc("How often lost jobs (dead workers, lost enqueues) are looked for."), Meta(ge=1)
     ] = 5

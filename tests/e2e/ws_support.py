@@ -22,6 +22,9 @@ WS_ENV = {
     "PARLEY_WS_MAX_FRAME_BYTES": "65536",
     "PARLEY_AUTH_DEFAULT_PLAN": "unlimited",
     "PARLEY_LIMITS_CHAT_PER_MINUTE": "40",
+    # The same budget as one hourly window: the limiter's sliding window forgives one send
+    # right after a window boundary, a clock minute would put one inside a test every ~60 runs.
+    "PARLEY_LIMITS_CHAT": "40/hour",
 }
 
 FRAME_TIMEOUT_S = 15.0

@@ -97,6 +97,7 @@ def complete(app: Litestar) -> OpenAPI:
                 if isinstance(operation, Operation):
                     _complete(operation, route.path_format, method, handler.opt)
                     _optional_body(operation, handler)
+                    _declared_body(operation, handler)
                     _event_streams(operation)
                     _event_id_parameters(operation)
     _domain_rules(schemas)
@@ -151,6 +152,28 @@ def _complete(operation: Operation, path: str, method: str, opt: dict[str, Any])
         )
 
 
+UPLOAD_BODY = "openapi_request_body"
+"""Handler ``opt`` key: the request body of a route that reads it itself (a streamed upload
+has no ``data`` parameter for the schema generator to describe)."""
+
+
+def multipart_upload(fields: dict[str, Schema | Reference], required: list[str]) -> RequestBody:
+    return RequestBody(
+        required=True,
+        content={
+            "multipart/form-data": OpenAPIMediaType(
+                schema=Schema(type=OpenAPIType.OBJECT, properties=fields, required=required)
+            )
+        },
+    )
+
+
+def _declared_body(operation: Operation, handler: Any) -> None:
+    body = handler.opt.get(UPLOAD_BODY)
+    if isinstance(body, RequestBody):
+        operation.request_body = body
+
+
 def _optional_body(operation: Operation, handler: Any) -> None:
     """A ``data`` parameter with a default (logout's optional body) is not required."""
     data = handler.parsed_fn_signature.parameters.get("data")
@@ -190,6 +213,7 @@ def _domain_rules(schemas: dict[str, Any]) -> None:
         ("CreateConversationBody", "title", "INVALID_TITLE"),
         ("UpdateConversationBody", "title", "INVALID_TITLE"),
         ("SendMessageBody", "content", "MESSAGE_EMPTY"),
+        ("StartTurnBody", "content", "MESSAGE_EMPTY"),
     ):
         body = schemas.get(name)
         prop = (body.properties or {}).get(field) if isinstance(body, Schema) else None

@@ -102,8 +102,10 @@ class JobsProvider(Provider):
         return [*probes, queue]
 
     @decorate
-    def with_titles(self, hooks: MessageHooks, submit: SubmitInternalJob) -> MessageHooks:
-        return TitlingHooks(hooks, submit)
+    def with_titles(
+        self, hooks: MessageHooks, submit: SubmitInternalJob, settings: Settings
+    ) -> MessageHooks:
+        return TitlingHooks(hooks, submit) if settings.jobs.auto_titles else hooks
 
 
 class InProcessQueueProvider(Provider):

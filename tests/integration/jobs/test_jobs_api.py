@@ -4,6 +4,7 @@ and background titles. SQLite runs jobs in the API process; PostgreSQL + Redis i
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 
 from tests.integration.chat.support import API, new_conversation, sign_up
@@ -172,7 +173,10 @@ async def test_readiness_reports_the_queue_and_metrics_count_finished_jobs(
     await wait_for(jobs_client, me, job["id"])
     queue = (await jobs_client.get("/health/ready")).json()["components"]["queue"]
     assert queue["status"] == "ok", queue
-    assert "depth" in queue["detail"] and "workers alive 1" in queue["detail"], queue
+    # At least this module's worker: another module of the same run may share the queue's
+    # key prefix and have a worker seen alive in the last 30 s too.
+    alive = re.search(r"workers alive (\d+)", queue["detail"])
+    assert "depth" in queue["detail"] and alive is not None and int(alive[1]) >= 1, queue
     if jobs_settings.redis.url:
         return  # jobs ran in the worker: its metrics are its own (`parley worker --metrics-port`)
     metrics = (await jobs_client.get("/metrics")).text

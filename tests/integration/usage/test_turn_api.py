@@ -29,7 +29,12 @@ async def h(
     backend: Backend, mock: MockUpstream, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Harness]:
     async with harness(
-        backend, mock, tmp_path_factory.mktemp("turns"), PARLEY_LIMITS_CHAT_PER_MINUTE="7"
+        backend,
+        mock,
+        tmp_path_factory.mktemp("turns"),
+        PARLEY_LIMITS_CHAT_PER_MINUTE="7",
+        # These tests count upstream calls per turn; a background title is another call.
+        PARLEY_JOBS_AUTO_TITLES="false",
     ) as made:
         yield made
 

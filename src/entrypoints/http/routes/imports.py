@@ -6,6 +6,7 @@ from typing import Any
 
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Request, Router, post
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 
 from application.identity.principal import Principal
 from application.jobs.submit_job import SubmitJob, SubmitJobCommand
@@ -14,6 +15,7 @@ from application.ports.ids import IdGenerator
 from application.ports.portability import ImportUploads
 from domain.imports import ImportFormat
 from domain.users import field_error
+from entrypoints.http.openapi_contract import UPLOAD_BODY, multipart_upload
 from entrypoints.http.routes.portability import problems
 from entrypoints.http.uploads import receive_upload
 from entrypoints.settings import Settings
@@ -35,6 +37,19 @@ from entrypoints.settings import Settings
     # The app-wide body limit is for JSON; this route enforces its own while streaming.
     request_max_body_size=None,
     responses=problems(400, 401, 413, 429),
+    opt={
+        UPLOAD_BODY: multipart_upload(
+            {
+                "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY),
+                "format": Schema(
+                    type=OpenAPIType.STRING,
+                    enum=[f.value for f in ImportFormat],
+                    default=ImportFormat.AUTO.value,
+                ),
+            },
+            ["file"],
+        )
+    },
 )
 @inject
 async def create_import(
