@@ -162,7 +162,12 @@ def multipart_upload(fields: dict[str, Schema | Reference], required: list[str])
         required=True,
         content={
             "multipart/form-data": OpenAPIMediaType(
-                schema=Schema(type=OpenAPIType.OBJECT, properties=fields, required=required)
+                schema=Schema(
+                    type=OpenAPIType.OBJECT,
+                    properties=fields,
+                    required=required,
+                    additional_properties=False,
+                )
             )
         },
     )

@@ -17,7 +17,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.exceptions import HTTPException, ValidationException
-from multipart import MultipartSegment, ParserError, PushMultipartParser
+from multipart import MultipartError, MultipartSegment, PushMultipartParser
 
 MAX_FIELD_BYTES = 1024
 MAX_PARTS = 8
@@ -36,8 +36,14 @@ def too_large(limit: int) -> HTTPException:
 
 
 async def receive_upload(
-    request: Request[Any, Any, Any], *, limit: int, path: Path, file_field: str = "file"
+    request: Request[Any, Any, Any],
+    *,
+    limit: int,
+    path: Path,
+    file_field: str = "file",
+    fields: frozenset[str] | None = None,
 ) -> ReceivedUpload:
+    """``fields``: the other form fields the route reads; any other is refused (None: any)."""
     content_type, options = request.content_type
     boundary = options.get("boundary")
     if content_type != "multipart/form-data" or not boundary:
@@ -47,14 +53,19 @@ async def receive_upload(
         raise too_large(limit)
     await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
     try:
-        return await _receive(request, boundary, limit, path, file_field)
+        return await _receive(request, boundary, limit, path, file_field, fields)
     except BaseException:
         path.unlink(missing_ok=True)  # noqa: ASYNC240 - cleanup must not await (cancellation)
         raise
 
 
 async def _receive(
-    request: Request[Any, Any, Any], boundary: str, limit: int, path: Path, file_field: str
+    request: Request[Any, Any, Any],
+    boundary: str,
+    limit: int,
+    path: Path,
+    file_field: str,
+    allowed: frozenset[str] | None,
 ) -> ReceivedUpload:
     received = 0
     upload: ReceivedUpload | None = None
@@ -72,6 +83,9 @@ async def _receive(
                     for event in parser.parse(chunk):
                         if isinstance(event, MultipartSegment):
                             segment, text = event, bytearray()
+                            known = allowed is None or event.name in allowed
+                            if event.name != file_field and not known:
+                                raise ValidationException(f"unknown form field {event.name!r}")
                             if event.name == file_field and event.filename is not None:
                                 if upload is not None:
                                     raise ValidationException("send one file")
@@ -93,8 +107,8 @@ async def _receive(
                             segment = None
                     if not chunk:
                         break
-        except ParserError as exc:
-            raise ValidationException(f"the multipart body is malformed: {exc}") from None
+        except MultipartError as exc:  # malformed, or over the parser's part/header limits
+            raise ValidationException(f"the multipart body is refused: {exc}") from None
     if upload is None:
         raise ValidationException("the form has no `file` field with a file in it")
     upload.fields = fields

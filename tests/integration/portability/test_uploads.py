@@ -78,3 +78,24 @@ async def test_a_declared_or_streamed_body_over_the_limit_is_413(http, tmp_path:
 async def test_no_file_or_not_multipart_is_a_400(http) -> None:
     assert (await http.post("/upload", data={"format": "x"})).status_code == 400
     assert (await http.post("/upload", json={"file": "x"})).status_code == 400
+
+
+async def test_a_form_over_the_part_limit_or_with_undecodable_headers_is_a_400(
+    http, tmp_path: Path
+) -> None:
+    many = {f"field{i}": "x" for i in range(12)}  # more parts than a form of ours ever has
+    crowded = await http.post("/upload", files={"file": ("c.json", b"[]")}, data=many)
+    assert crowded.status_code == 400 and crowded.json()["code"] == "VALIDATION_ERROR"
+    boundary = "b0undary"
+    garbled = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="'.encode()
+        + b"\xc4\xf1"
+        + f'"\r\n\r\nx\r\n--{boundary}--\r\n'.encode()
+    )
+    refused = await http.post(
+        "/upload",
+        content=garbled,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert refused.status_code == 400 and refused.json()["code"] == "VALIDATION_ERROR"
+    assert list(tmp_path.iterdir()) == []

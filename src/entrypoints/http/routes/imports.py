@@ -62,7 +62,9 @@ async def create_import(
 ) -> JobView:
     upload_id = ids.new_id()
     path = uploads.path(principal.user_id, upload_id)
-    received = await receive_upload(request, limit=settings.import_max_bytes, path=path)
+    received = await receive_upload(
+        request, limit=settings.import_max_bytes, path=path, fields=frozenset({"format"})
+    )
     fmt = received.fields.get("format") or ImportFormat.AUTO.value
     if fmt not in {f.value for f in ImportFormat}:
         uploads.discard(principal.user_id, upload_id)
