@@ -1,5 +1,5 @@
 """Grounded replies: what context sources return, how each one fared, and how their items
-are quoted into a prompt as data, never as instructions (QUALITY R29)."""
+are quoted into a prompt as data, never as instructions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Password policy (R10, after NIST SP 800-63B): length 8..128 and not a known-common
+"""Password policy (after NIST SP 800-63B): length 8..128 and not a known-common
 password. No composition rules: they push people to ``Password1!`` and add no strength."""
 
 from __future__ import annotations

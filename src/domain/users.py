@@ -79,7 +79,7 @@ def check_plan(plan: str, plans: tuple[str, ...]) -> str:
 
 @dataclass(slots=True)
 class User:
-    """An account. ``password_hash`` never leaves the server (R2)."""
+    """An account. ``password_hash`` never leaves the server."""
 
     id: UUID
     email: str

@@ -212,7 +212,7 @@ class ChatSettings(Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class WebSocketSettings(Struct, kw_only=True, forbid_unknown_fields=True):
-    """/api/v1/ws limits (R9, R12, R13); the socket closes or answers an ``error`` frame."""
+    """/api/v1/ws limits; the socket closes or answers an ``error`` frame."""
 
     max_frame_bytes: Annotated[
         int,

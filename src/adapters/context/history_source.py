@@ -1,5 +1,5 @@
 """The ``history`` context source: the user's own most similar past prompts, found by the
-existing semantic search, restricted to that user (R25)."""
+existing semantic search, restricted to that user."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The ``http`` context source: POST the user's message to one configured URL.
 
-Untrusted upstream (R29): only the configured URL is ever called (no redirects followed,
+Untrusted upstream: only the configured URL is ever called (no redirects followed,
 no proxies from the environment), every call is bounded in time and in response size,
 secret headers come from environment variables named in the configuration, and the
 answer is validated before any of it reaches a prompt.

@@ -1,4 +1,4 @@
-"""Zip uploads are hostile until shown otherwise (R28).
+"""Zip uploads are hostile until shown otherwise.
 
 The archive is read in place: entries are streamed out of the zip one at a time and their
 names are only ever compared, never joined to a path, so nothing touches the filesystem.

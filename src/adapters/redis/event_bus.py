@@ -5,7 +5,7 @@ would cost a SUBSCRIBE per socket and grow Redis's channel table with the user c
 hands each event to the local subscribers of its user. The listener owns its reconnects: a
 Redis restart or a dropped connection ends in a fresh connection and the same
 subscriptions, with backoff, for as long as the process lives. Pushes published while it is
-away are lost, by design: what matters is stored first (R30).
+away are lost, by design: what matters is stored first.
 """
 
 from __future__ import annotations

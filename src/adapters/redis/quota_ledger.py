@@ -1,5 +1,5 @@
 """Redis quota ledger: each operation is one Lua script, so reserve-check-hold is atomic
-across every API instance (R14). Time comes from the Redis server, so instances with
+across every API instance. Time comes from the Redis server, so instances with
 skewed clocks agree on when a hold expires.
 
 Keys per account share a hash tag (``{account}``), so they stay in one cluster slot:

@@ -1,7 +1,7 @@
 """Redis rate limiter: the ``limits`` library's Redis storage (atomic Lua) behind the port.
 
 It shares the process's Redis connection pool and Parley's key prefix, so limits hold
-across every instance (R12).
+across every instance.
 
 The reset time is computed here from the raw window rather than taken from the library's
 ``get_window_stats``: that takes the current window's TTL modulo the period, and Redis

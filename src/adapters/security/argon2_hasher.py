@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from application.ports.password_hasher import PasswordHasher
 
-# p = 1 as R10 / OWASP recommend for argon2id with m >= 19 MiB, t >= 2.
+# p = 1 as OWASP recommends for argon2id with m >= 19 MiB, t >= 2.
 _PARALLELISM = 1
 
 

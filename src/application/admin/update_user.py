@@ -30,7 +30,7 @@ class UpdateUser:
     - every field is validated before anything changes, so a bad plan does not leave
       a half-applied role change;
     - the identity use cases apply each change: a role or plan change applies from the
-      user's next request, a deactivation ends every session at once (R8).
+      user's next request, a deactivation ends every session at once.
     """
 
     def __init__(

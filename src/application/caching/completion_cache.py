@@ -2,7 +2,7 @@
 
 Only a client that opts in, at temperature 0, without streaming, is served from it. The
 key digests the user, the model and the whole request, so one user's cached reply is
-never another's (R25), and any difference in the request misses.
+never another's, and any difference in the request misses.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ class Authenticate:
     - a JWT must be correctly signed with the configured algorithm and carry valid
       exp/nbf/iss/aud/typ claims, and neither it nor its session may be revoked;
     - the revocation store is asked on every request; if it cannot answer, the request
-      fails with 503 TOKEN_STORE_UNAVAILABLE (fail closed, R8), never passes unchecked;
+      fails with 503 TOKEN_STORE_UNAVAILABLE (fail closed), never passes unchecked;
     - the database is the record of sessions, the store only caches it: when the store
       knows nothing of the token's session (it lost its data, or never saw the session),
       the database says whether the session is still alive, and the answer is cached, so
@@ -34,7 +34,7 @@ class Authenticate:
       database and cached per process under the user's identity epoch, which the same
       store round trip returns on every request; every use case that changes what
       authentication depends on bumps the epoch, so a deactivation, demotion, plan change
-      or key deletion applies from the very next request (R3, R8) on every instance,
+      or key deletion applies from the very next request on every instance,
       without waiting for tokens to expire (entries also expire after a few seconds);
     - an API key still works when the store is unreachable (it then reads the database,
       as it needs no revocation check);

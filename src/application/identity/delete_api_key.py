@@ -20,7 +20,7 @@ class DeleteApiKeyCommand:
 class DeleteApiKey:
     """Business rules:
     - only the owner can delete a key; someone else's key id is API_KEY_NOT_FOUND (404),
-      exactly like an id that never existed (R1: no 403 that confirms it exists);
+      exactly like an id that never existed (no 403 that confirms it exists);
     - a deleted key fails on the very next request on every instance: the owner's
       identity epoch is bumped, so cached key lookups are redone (see Authenticate).
     """

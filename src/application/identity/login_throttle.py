@@ -1,4 +1,4 @@
-"""Throttling of password guesses, per account and per client IP (R11)."""
+"""Throttling of password guesses, per account and per client IP."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Revocation pushed to open sockets: whatever changes a user's identity epoch (logout,
 password change, deactivation, role or plan change, a deleted API key) also publishes
 ``session.revoked`` for that user, so every instance re-checks that user's sockets at once
-instead of finding out at its next periodic sweep (R8, R9)."""
+instead of finding out at its next periodic sweep."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ class SetActiveCommand:
 class SetActive:
     """Business rules:
     - admins and the operator only;
-    - disabling ends every session of the user at once (R8): they are revoked in the
+    - disabling ends every session of the user at once: they are revoked in the
       database and the revocation store, and the identity epoch is bumped so every
       instance re-reads ``is_active`` at the next request, so API keys stop working too;
       re-enabling does not bring old sessions back.

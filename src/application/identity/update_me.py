@@ -18,7 +18,7 @@ class UpdateMeCommand:
 class UpdateMe:
     """Business rules:
     - only the display name can change here; role, plan and email are not settable by
-      their owner (R2): there is simply no field for them in the command;
+      their owner: there is simply no field for them in the command;
     - an omitted display name leaves it unchanged; a blank one resets it to the email's
       local part.
     """

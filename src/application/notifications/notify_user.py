@@ -32,7 +32,7 @@ class NotifyUserCommand:
 
 class NotifyUser:
     """Business rules:
-    - the notification is committed before anything is pushed (R30): a push that is lost
+    - the notification is committed before anything is pushed: a push that is lost
       (no socket open, the bus down or reconnecting) loses nothing, the list has it;
     - the push goes to every open socket of the user on any instance, as the stored
       notification; a failed push is logged, never raised: the notification exists;

@@ -2,7 +2,7 @@
 
 Delivery is best-effort and at most once (a push lost during a reconnect is not replayed):
 anything a client must not miss is stored first (notifications), and the stored list is the
-resync path (R30).
+resync path.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from domain.errors import Unavailable
 
 
 class TokenStoreUnavailable(Unavailable):
-    """The store cannot answer: callers must fail closed (R8), never treat as not revoked."""
+    """The store cannot answer: callers must fail closed, never treat as not revoked."""
 
     code = "TOKEN_STORE_UNAVAILABLE"
     title = "Token revocation store unavailable"

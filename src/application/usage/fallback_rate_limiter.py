@@ -18,8 +18,8 @@ log = structlog.get_logger("parley.limits")
 
 
 class FallbackRateLimiter(RateLimiter):
-    """Business rules: request limits degrade rather than take every route down with Redis
-    (R20): while the shared limiter is unreachable, each instance limits on its own, which
+    """Business rules: request limits degrade rather than take every route down with Redis:
+    while the shared limiter is unreachable, each instance limits on its own, which
     is looser by at most the number of instances but never unlimited; the shared limiter
     is tried again every ``recheck_s`` (so an unreachable host does not cost each request
     a connect timeout) and used again as soon as it answers. Spending still fails closed

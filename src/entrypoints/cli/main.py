@@ -70,7 +70,7 @@ def serve(
         log_level="warning",
         access_log=False,
         ws_per_message_deflate=False,
-        ws_max_size=settings.ws.max_frame_bytes,  # R13: refused (1009) before buffering
+        ws_max_size=settings.ws.max_frame_bytes,  # refused (1009) before buffering
         proxy_headers=False,
         server_header=False,
         timeout_graceful_shutdown=10,

@@ -1,6 +1,6 @@
 """Server-Sent Events framing for generation logs.
 
-Model output is data (R18): every ``data:`` line is one JSON document, and JSON escapes
+Model output is data: every ``data:`` line is one JSON document, and JSON escapes
 CR and LF inside strings, so no content can end a line, start a field, or forge an event.
 Event names and ids come from the log (fixed words and decimal numbers), never from content.
 """

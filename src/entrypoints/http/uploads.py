@@ -3,7 +3,7 @@
 The app-wide body limit is small (JSON bodies); an import upload may be hundreds of MB, so
 its route lifts Litestar's limit and this module enforces its own: a declared
 ``Content-Length`` over the limit is refused before a byte is read, and a body that grows
-past it is cut off with 413 the moment it does (R13, R28). The file part is written to a
+past it is cut off with 413 the moment it does. The file part is written to a
 name made from an id, never from the client's file name.
 """
 

@@ -37,7 +37,7 @@ class WebSocketProvider(Provider):
         registry: SocketRegistry,
         rate_limits: RateLimits,
     ) -> SocketServices:
-        # Frame limits degrade like route limits when Redis is down (R20): per instance,
+        # Frame limits degrade like route limits when Redis is down: per instance,
         # never unlimited. Chat sends are limited by SendMessage itself, like every send.
         frames = (
             FallbackRateLimiter(limiter, MemoryRateLimiter()) if settings.redis.url else limiter

@@ -1,4 +1,4 @@
-"""Response bodies of the admin routes: documented fields only (R2)."""
+"""Response bodies of the admin routes: documented fields only."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ DisplayName = Annotated[
 
 
 class RegisterBody(msgspec.Struct):
-    """Unknown fields (role, plan, id, ...) are ignored: they cannot be set here (R2)."""
+    """Unknown fields (role, plan, id, ...) are ignored: they cannot be set here."""
 
     email: Email
     password: Secret
@@ -54,7 +54,7 @@ class LogoutBody(msgspec.Struct):
 
 
 class UpdateMeBody(msgspec.Struct):
-    """Only ``display_name``; role, plan and email in the body have no effect (R2)."""
+    """Only ``display_name``; role, plan and email in the body have no effect."""
 
     display_name: DisplayName | None = None
 

@@ -1,4 +1,4 @@
-"""Response bodies shared by the auth and api-key routes: documented fields only (R2)."""
+"""Response bodies shared by the auth and api-key routes: documented fields only."""
 
 from __future__ import annotations
 

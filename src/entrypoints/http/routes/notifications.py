@@ -1,4 +1,4 @@
-"""/api/v1/notifications: what the caller was told (SPEC "Jobs and notifications").
+"""/api/v1/notifications: what the caller was told.
 
 The list is also the resync path for pushes a socket missed: every notification is stored
 before it is pushed.

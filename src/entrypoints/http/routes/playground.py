@@ -4,7 +4,7 @@ The files ship inside the package (``entrypoints/http/static``) and are read onc
 first request, never at import. The page is served with a strict CSP: scripts and styles
 only from this origin, no inline code, no framing (assets under ``/static`` get the
 middleware's API CSP). User text goes in as text nodes; a reply's Markdown is parsed by
-the vendored marked and sanitised by the vendored DOMPurify into DOM nodes (R18).
+the vendored marked and sanitised by the vendored DOMPurify into DOM nodes.
 """
 
 from __future__ import annotations

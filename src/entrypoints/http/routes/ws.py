@@ -1,4 +1,4 @@
-"""/api/v1/ws: chat over WebSocket (SPEC "Chat over WebSocket").
+"""/api/v1/ws: chat over WebSocket.
 
 Public for the HTTP guard because a browser cannot send an Authorization header on a
 WebSocket handshake: the socket authenticates itself (``websocket.handshake``).

@@ -1,5 +1,5 @@
 // Parley chat playground. No build step; two vendored libraries (static/vendor).
-// Model output is data (QUALITY R18): user text goes into the page as text nodes; a
+// Model output is data: user text goes into the page as text nodes; a
 // reply's Markdown is parsed by marked with raw HTML escaped to text, then sanitised by
 // DOMPurify into a DOM fragment (never assigned as an HTML string) with a short allow-list
 // of tags. Tokens and the reply in flight are kept in sessionStorage (this tab only,

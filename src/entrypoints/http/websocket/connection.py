@@ -1,6 +1,6 @@
 """One authenticated socket: who is on it, with which credential, and a serialised sender.
 
-Kept deliberately small (slots, no per-socket tasks or queues): P4 budgets ~20 KiB per
+Kept deliberately small (slots, no per-socket tasks or queues): about 20 KiB per
 connection at 10,000 sockets. Expiry is a loop timer, revocation a push from the event bus
 plus a slow shared sweep (registry).
 """
@@ -96,7 +96,7 @@ class ChatSocket:
             pass
 
     def authenticated_as(self, principal: Principal, credential: str) -> None:
-        """(Re-)bind the socket to a credential and close it when that expires (R9)."""
+        """(Re-)bind the socket to a credential and close it when that expires."""
         self.principal = principal
         self.credential = credential
         self._disarm()

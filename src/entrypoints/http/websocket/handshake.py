@@ -1,4 +1,4 @@
-"""Opening a socket: Origin check, rate limit, then authentication (R9, R12).
+"""Opening a socket: Origin check, rate limit, then authentication.
 
 A foreign Origin is refused before the upgrade (the client sees HTTP 403). The credential
 comes from ``?token=`` or, for clients that keep tokens out of URLs, a first frame

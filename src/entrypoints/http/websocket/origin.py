@@ -1,4 +1,4 @@
-"""Which browser origins may open a socket (R9, cross-site WebSocket hijacking).
+"""Which browser origins may open a socket (cross-site WebSocket hijacking).
 
 Browsers always send ``Origin`` on a WebSocket handshake and do not apply CORS to it, so the
 server must check it itself. Allowed: the configured CORS origins, and the page's own host

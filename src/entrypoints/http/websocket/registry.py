@@ -1,4 +1,4 @@
-"""Live sockets of this process: pushes from the event bus, and credential re-checks (R9).
+"""Live sockets of this process: pushes from the event bus, and credential re-checks.
 
 Pushes: the registry subscribes to the event bus once per user with a socket here, and
 fans each event out to that user's sockets, encoded once: ``notification`` and
@@ -150,7 +150,7 @@ class SocketRegistry:
         except Unauthenticated as exc:
             await socket.close(CLOSE_UNAUTHENTICATED, exc.code)
         except Unavailable as exc:
-            # Fail closed (R8, R20), after one period's grace: a blip of the revocation
+            # Fail closed, after one period's grace: a blip of the revocation
             # store (or a saturated instance) must not drop every socket at once and start
             # a reconnect storm. A revoked token then lives at most 2 x recheck_s.
             socket.failed_checks += 1

@@ -4,7 +4,7 @@ Thin like every transport: ``chat`` is SendMessage (which also creates the conve
 none is named, and applies the chat-send limit), streaming is ResumeGeneration over the
 generation log, ``cancel`` is CancelGeneration. Several requests stream at once
 (``streams``), tagged with the client's ``request_id``. A disconnect only stops the
-forwarding; generations keep running in the process-owned runner and are stored (R19).
+forwarding; generations keep running in the process-owned runner and are stored.
 """
 
 from __future__ import annotations

@@ -2,8 +2,7 @@
 
 ``chat`` is SendMessage (which creates the conversation when none is named), ``resume`` re-
 reads one through ResumeGeneration, ``cancel`` goes to CancelGeneration. Forwarding only
-reads the generation log: stopping it (the client left) never stops the generation itself
-(R19).
+reads the generation log: stopping it (the client left) never stops the generation itself.
 """
 
 from __future__ import annotations
