@@ -33,7 +33,12 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.models.chat import ConversationRow, MessageRow
-from adapters.persistence.repositories.cursors import decode_cursor, encode_cursor
+from adapters.persistence.repositories.cursors import (
+    decode_cursor,
+    decode_time_cursor,
+    encode_cursor,
+    encode_time_cursor,
+)
 from adapters.persistence.repositories.grounding_json import (
     context_from_json,
     context_json,
@@ -167,7 +172,7 @@ class SqlConversationRepository(ConversationRepository):
                 in_messages = c.id.in_(list(message_matches))
             stmt = stmt.where(or_(c.title.ilike(pattern, escape="\\"), in_messages))
         if cursor is not None:
-            updated_at, last_id = _conversation_key(cursor)
+            updated_at, last_id = decode_time_cursor(cursor, key="u")
             stmt = stmt.where(
                 or_(c.updated_at < updated_at, and_(c.updated_at == updated_at, c.id < last_id))
             )
@@ -177,7 +182,7 @@ class SqlConversationRepository(ConversationRepository):
         next_cursor = None
         if len(rows) > limit:
             last = rows[limit - 1]
-            next_cursor = encode_cursor({"u": last.updated_at.isoformat(), "i": str(last.id)})
+            next_cursor = encode_time_cursor(last.updated_at, last.id, key="u")
         return Page(items, next_cursor)
 
     async def save(self, conversation: Conversation) -> None:
@@ -488,14 +493,6 @@ def _escape_like(text: str) -> str:
 
 def _rowcount(result: Any) -> int:
     return result.rowcount if isinstance(result, CursorResult) else 0
-
-
-def _conversation_key(cursor: str) -> tuple[datetime, UUID]:
-    values = decode_cursor(cursor, ("u", "i"))
-    try:
-        return datetime.fromisoformat(values["u"]), UUID(values["i"])
-    except (TypeError, ValueError):
-        raise InvalidCursor("the cursor is not one this API returned") from None
 
 
 def _position_key(cursor: str) -> int:

@@ -13,10 +13,10 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.models.jobs import JobRow
-from adapters.persistence.repositories.cursors import decode_cursor, encode_cursor
+from adapters.persistence.repositories.cursors import decode_time_cursor, encode_time_cursor
 from application.ports.jobs import JobRepository, QueueDepth
 from domain.jobs import Job, JobError, JobStatus
-from domain.pagination import InvalidCursor, Page
+from domain.pagination import Page
 
 QUEUED = JobStatus.QUEUED.value
 RUNNING = JobStatus.RUNNING.value
@@ -64,7 +64,7 @@ class SqlJobRepository(JobRepository):
         if kind is not None:
             stmt = stmt.where(j.kind == kind)
         if cursor is not None:
-            created_at, last_id = _key(cursor)
+            created_at, last_id = decode_time_cursor(cursor)
             stmt = stmt.where(
                 or_(j.created_at < created_at, and_(j.created_at == created_at, j.id < last_id))
             )
@@ -76,7 +76,7 @@ class SqlJobRepository(JobRepository):
         next_cursor = None
         if len(rows) > limit:
             last = rows[limit - 1]
-            next_cursor = encode_cursor({"c": last.created_at.isoformat(), "i": str(last.id)})
+            next_cursor = encode_time_cursor(last.created_at, last.id)
         return Page([_job(r) for r in rows[:limit]], next_cursor)
 
     async def count_since(self, owner_id: UUID, since: datetime) -> int:
@@ -240,11 +240,3 @@ def _job(row: JobRow) -> Job:
 
 def _rowcount(result: Any) -> int:
     return result.rowcount if isinstance(result, CursorResult) else 0
-
-
-def _key(cursor: str) -> tuple[datetime, UUID]:
-    values = decode_cursor(cursor, ("c", "i"))
-    try:
-        return datetime.fromisoformat(values["c"]), UUID(values["i"])
-    except (TypeError, ValueError):
-        raise InvalidCursor("the cursor is not one this API returned") from None

@@ -12,10 +12,10 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.models.notifications import NotificationRow
-from adapters.persistence.repositories.cursors import decode_cursor, encode_cursor
+from adapters.persistence.repositories.cursors import decode_time_cursor, encode_time_cursor
 from application.ports.notifications import NotificationRepository
 from domain.notifications import Notification
-from domain.pagination import InvalidCursor, Page
+from domain.pagination import Page
 
 
 class SqlNotificationRepository(NotificationRepository):
@@ -51,7 +51,7 @@ class SqlNotificationRepository(NotificationRepository):
         if unread_only:
             stmt = stmt.where(n.read_at.is_(None))
         if cursor is not None:
-            created_at, last_id = _key(cursor)
+            created_at, last_id = decode_time_cursor(cursor)
             stmt = stmt.where(
                 or_(n.created_at < created_at, and_(n.created_at == created_at, n.id < last_id))
             )
@@ -60,7 +60,7 @@ class SqlNotificationRepository(NotificationRepository):
         next_cursor = None
         if len(rows) > limit:
             last = rows[limit - 1]
-            next_cursor = encode_cursor({"c": last.created_at.isoformat(), "i": str(last.id)})
+            next_cursor = encode_time_cursor(last.created_at, last.id)
         return Page([_notification(r) for r in rows[:limit]], next_cursor)
 
     async def unread_count(self, user_id: UUID) -> int:
@@ -98,11 +98,3 @@ def _notification(row: NotificationRow) -> Notification:
 
 def _rowcount(result: Any) -> int:
     return result.rowcount if isinstance(result, CursorResult) else 0
-
-
-def _key(cursor: str) -> tuple[datetime, UUID]:
-    values = decode_cursor(cursor, ("c", "i"))
-    try:
-        return datetime.fromisoformat(values["c"]), UUID(values["i"])
-    except (TypeError, ValueError):
-        raise InvalidCursor("the cursor is not one this API returned") from None
