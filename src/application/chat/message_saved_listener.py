@@ -1,5 +1,5 @@
-"""Chat's ``MessageHooks`` as a turn listener: both messages of a turn are indexed (the reply
-only if it completed), and a conversation's first complete exchange is announced (titles)."""
+"""Chat's ``MessageHooks`` (search indexing) as a turn listener: both messages of a turn,
+the reply only if it completed."""
 
 from __future__ import annotations
 
@@ -31,12 +31,3 @@ class MessageSavedListener(TurnListener):
                 )
             except Exception:  # one message's failure must not skip the other
                 log.exception("message_saved_hook_failed", message_id=str(message.id))
-        if turn.first_exchange and turn.reply.status is MessageStatus.COMPLETE:
-            try:
-                await self._hooks.first_exchange_stored(
-                    conversation_id=turn.conversation_id, owner_id=turn.owner_id
-                )
-            except Exception:
-                log.exception(
-                    "first_exchange_hook_failed", conversation_id=str(turn.conversation_id)
-                )

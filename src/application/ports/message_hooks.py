@@ -20,10 +20,6 @@ class MessageHooks(Protocol):
     @abstractmethod
     async def conversation_deleted(self, *, conversation_id: UUID, owner_id: UUID) -> None: ...
 
-    async def first_exchange_stored(self, *, conversation_id: UUID, owner_id: UUID) -> None:
-        """A new conversation's first reply was stored complete (background titles)."""
-        return None
-
 
 class NoMessageHooks(MessageHooks):
     """Default until search is wired: nothing listens."""

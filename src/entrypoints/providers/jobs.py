@@ -27,11 +27,11 @@ from application.jobs.recover_jobs import RecoverJobs
 from application.jobs.run_job import RunJob
 from application.jobs.submit_internal import SubmitInternalJob
 from application.jobs.submit_job import SubmitJob
-from application.jobs.title_hooks import TitlingHooks
+from application.jobs.title_listener import TitleOnFirstExchange
 from application.ports.clock import Clock
 from application.ports.job_events import JobFinishedListener, JobMetrics
 from application.ports.jobs import JobQueue
-from application.ports.message_hooks import MessageHooks
+from application.ports.turn_hooks import TurnSeams
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.search.reindex import Reindex
 from entrypoints.jobs_runtime import EmbeddedJobs, WorkerId
@@ -103,9 +103,11 @@ class JobsProvider(Provider):
 
     @decorate
     def with_titles(
-        self, hooks: MessageHooks, submit: SubmitInternalJob, settings: Settings
-    ) -> MessageHooks:
-        return TitlingHooks(hooks, submit) if settings.jobs.auto_titles else hooks
+        self, seams: TurnSeams, submit: SubmitInternalJob, settings: Settings
+    ) -> TurnSeams:
+        if not settings.jobs.auto_titles:
+            return seams
+        return seams.with_listener(TitleOnFirstExchange(submit))
 
 
 class InProcessQueueProvider(Provider):
