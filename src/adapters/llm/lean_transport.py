@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 import httptools
 import httpx2
@@ -56,6 +56,7 @@ class _Parsed:
 
 
 Origin = tuple[str, str, int]
+"""(scheme, host, port)."""
 
 
 class _Connection:
@@ -82,6 +83,24 @@ class _Connection:
         self.transport.forget(self.origin)
 
 
+class RawReply:
+    """A reply's status and head; ``body`` yields its bytes (chunked framing removed)."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: _Body) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def header(self, name: bytes) -> bytes | None:
+        """The first value of header ``name`` (lower case), if any."""
+        for key, value in self.headers:
+            if key.lower() == name:
+                return value
+        return None
+
+
 class LeanTransport(httpx2.AsyncBaseTransport):
     """HTTP/1.1 with a per-origin pool of idle keep-alive connections (bounded)."""
 
@@ -99,14 +118,33 @@ class LeanTransport(httpx2.AsyncBaseTransport):
         self.connections_opened = 0
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        timeouts = request.extensions.get("timeout", {})
-        read_s = timeouts.get("read")
         url = request.url
         origin = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
         head = [f"{request.method} ".encode(), url.raw_path, b" HTTP/1.1\r\n"]
         for name, value in request.headers.raw:
             head += [name, b": ", value, b"\r\n"]
         payload = b"".join(head) + b"\r\n" + await request.aread()
+        reply = await self.exchange(origin, payload, request.extensions.get("timeout", {}), request)
+        return httpx2.Response(
+            reply.status,
+            headers=reply.headers,
+            stream=reply.body,
+            request=request,
+            extensions={"http_version": b"HTTP/1.1"},
+        )
+
+    async def exchange(
+        self,
+        origin: Origin,
+        payload: bytes,
+        timeouts: Mapping[str, float | None],
+        request: httpx2.Request | None = None,
+    ) -> RawReply:
+        """Send one whole request (head and body, already encoded) and read the reply's
+        head; the body follows from ``RawReply.body``, which must be read to its end or
+        closed. This is the path without httpx2's request and response objects (the
+        adapter's chat completions use it directly); errors are httpx2's transport errors."""
+        read_s = timeouts.get("read")
         for attempt in (0, 1):  # an idle keep-alive connection may have been closed upstream
             connection, reused = await self._checkout(origin, timeouts, request)
             parsed = _Parsed()
@@ -130,17 +168,14 @@ class LeanTransport(httpx2.AsyncBaseTransport):
                 raise
             reusable = parser.get_http_version() == "1.1" and not _closes(parsed.headers)
             body = _Body(self, connection, parser, parsed, read_s, request, reusable)
-            return httpx2.Response(
-                parser.get_status_code(),
-                headers=parsed.headers,
-                stream=body,
-                request=request,
-                extensions={"http_version": b"HTTP/1.1"},
-            )
+            return RawReply(parser.get_status_code(), parsed.headers, body)
         raise httpx2.RemoteProtocolError("no connection", request=request)  # pragma: no cover
 
     async def _checkout(
-        self, origin: Origin, timeouts: dict[str, float | None], request: httpx2.Request
+        self,
+        origin: Origin,
+        timeouts: Mapping[str, float | None],
+        request: httpx2.Request | None,
     ) -> tuple[_Connection, bool]:
         async with _timeout(
             timeouts.get("pool"), httpx2.PoolTimeout, "no free connection", request
@@ -167,7 +202,7 @@ class LeanTransport(httpx2.AsyncBaseTransport):
         return _Connection(self, origin, reader, writer), False
 
     async def _connect(
-        self, origin: Origin, connect_s: float | None, request: httpx2.Request
+        self, origin: Origin, connect_s: float | None, request: httpx2.Request | None
     ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         scheme, host, port = origin
         if scheme == "https" and self._ssl is None:
@@ -218,7 +253,7 @@ class _Body(httpx2.AsyncByteStream):
         parser: httptools.HttpResponseParser,
         parsed: _Parsed,
         read_s: float | None,
-        request: httpx2.Request,
+        request: httpx2.Request | None,
         reusable: bool,
     ) -> None:
         self._transport = transport
@@ -296,7 +331,7 @@ def _delimited_by_close(headers: list[tuple[bytes, bytes]]) -> bool:
 
 
 async def _write(
-    connection: _Connection, payload: bytes, write_s: float | None, request: httpx2.Request
+    connection: _Connection, payload: bytes, write_s: float | None, request: httpx2.Request | None
 ) -> None:
     async with _timeout(write_s, httpx2.WriteTimeout, "write timed out", request):
         connection.writer.write(payload)
@@ -311,7 +346,7 @@ class _timeout:
         seconds: float | None,
         error: type[httpx2.TimeoutException],
         message: str,
-        request: httpx2.Request,
+        request: httpx2.Request | None,
     ) -> None:
         self._inner = asyncio.timeout(seconds)
         self._error, self._message, self._request = error, message, request
@@ -326,7 +361,9 @@ class _timeout:
             raise self._error(self._message, request=self._request) from None
 
 
-async def _read(connection: _Connection, read_s: float | None, request: httpx2.Request) -> bytes:
+async def _read(
+    connection: _Connection, read_s: float | None, request: httpx2.Request | None
+) -> bytes:
     try:
         async with asyncio.timeout(read_s):
             return await connection.reader.read(_READ_SIZE)
@@ -336,14 +373,16 @@ async def _read(connection: _Connection, read_s: float | None, request: httpx2.R
         raise httpx2.ReadError(str(exc) or "read failed", request=request) from None
 
 
-def _feed(parser: httptools.HttpResponseParser, data: bytes, request: httpx2.Request) -> None:
+def _feed(
+    parser: httptools.HttpResponseParser, data: bytes, request: httpx2.Request | None
+) -> None:
     try:
         parser.feed_data(data)
     except httptools.HttpParserError as exc:
         raise httpx2.RemoteProtocolError(f"invalid HTTP: {exc}", request=request) from None
 
 
-def _as_transport_error(exc: Exception, request: httpx2.Request) -> httpx2.TransportError:
+def _as_transport_error(exc: Exception, request: httpx2.Request | None) -> httpx2.TransportError:
     if isinstance(exc, httpx2.TransportError):
         return exc
     return httpx2.ReadError(str(exc) or type(exc).__name__, request=request)

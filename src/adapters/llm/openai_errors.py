@@ -44,15 +44,21 @@ def translate_errors(provider: str) -> Iterator[None]:
         names = {k.__name__ for k in type(exc).__mro__}
         if names & {"TimeoutException", "TimeoutError"}:
             raise ProviderTimeout(f"provider {provider!r} timed out") from None
+        if "ConnectError" in names:
+            raise ProviderUnavailable(f"provider {provider!r} is unreachable") from None
         log.warning("llm_transport_error", provider=provider, error_type=type(exc).__name__)
         raise ProviderUnavailable(f"provider {provider!r} failed ({type(exc).__name__})") from None
 
 
 def _from_status(provider: str, exc: openai.APIStatusError) -> DomainError:
-    status = exc.status_code
-    detail = f"provider {provider!r} answered {status}: {_message(exc)}"
+    return status_error(provider, exc.status_code, _message(exc), exc.response.headers)
+
+
+def status_error(provider: str, status: int, message: str, headers: object) -> DomainError:
+    """The port error for an upstream's error status (``headers``: anything with ``get``)."""
+    detail = f"provider {provider!r} answered {status}: {message[:_MAX_DETAIL]}"
     if status == 429:
-        return ProviderRateLimited(detail, retry_after_s=retry_after_s(exc.response.headers))
+        return ProviderRateLimited(detail, retry_after_s=retry_after_s(headers))
     if status in (408, 504):
         return ProviderTimeout(detail)
     if status >= 500 or status == 409:
@@ -64,12 +70,16 @@ def _from_status(provider: str, exc: openai.APIStatusError) -> DomainError:
 
 
 def _message(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    text = ""
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        text = str(inner.get("message", "")) if isinstance(inner, dict) else str(inner)
-    return (text or exc.response.reason_phrase or "error")[:_MAX_DETAIL]
+    return error_message(exc.body) or exc.response.reason_phrase or "error"
+
+
+def error_message(body: object) -> str:
+    """The upstream's own words from an OpenAI-style error body (``{"error": {...}}``)."""
+    if not isinstance(body, dict):
+        return ""
+    inner = body.get("error", body)
+    text = str(inner.get("message", "")) if isinstance(inner, dict) else str(inner)
+    return text[:_MAX_DETAIL]
 
 
 def retry_after_s(headers: object, default: float = 1.0) -> float:

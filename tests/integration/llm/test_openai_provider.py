@@ -27,11 +27,20 @@ def mock() -> Iterator[MockUpstream]:
         yield running
 
 
-@pytest.fixture
-async def provider(mock: MockUpstream) -> AsyncIterator[OpenAIProvider]:
+@pytest.fixture(params=[True, False], ids=["lean", "sdk-transport"])
+async def provider(
+    mock: MockUpstream, request: pytest.FixtureRequest
+) -> AsyncIterator[OpenAIProvider]:
+    """Both ways chat completions leave: encoded here onto the lean transport (the default),
+    and through the SDK's own request building and transport (behind a proxy)."""
     mock.reset()
     made = OpenAIProvider(
-        "mock", base_url=mock.url, api_key="sk-test", read_timeout_s=2, max_response_chars=5000
+        "mock",
+        base_url=mock.url,
+        api_key="sk-test",
+        read_timeout_s=2,
+        max_response_chars=5000,
+        lean_transport=request.param,
     )
     yield made
     await made.aclose()
