@@ -69,7 +69,7 @@ async def _one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: 
     writer.write(raw)
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
-    ok = status == 200
+    ok = status in (200, 201)
     lower = head.lower()
     ttft = None
     if _CHUNKED.search(lower):
@@ -102,14 +102,27 @@ async def _worker(host: str, port: int, raw: bytes, deadline: float, run: Run) -
 
 
 async def load(
-    host: str, port: int, path: str, body: bytes, token: str, concurrency: int, seconds: float
+    host: str,
+    port: int,
+    path: str,
+    body: bytes,
+    token: str,
+    concurrency: int,
+    seconds: float,
+    paths: list[str] | None = None,
+    warmup_s: float = 0.3,
 ) -> Run:
-    raw = build_request(host, port, path, body, token)
+    """``concurrency`` keep-alive clients for ``seconds``; with ``paths``, client i posts to
+    ``paths[i % len(paths)]`` (e.g. each to its own conversation) instead of ``path``."""
+    raws = [build_request(host, port, p, body, token) for p in (paths or [path])]
     # Warm-up: connections, caches and the first JIT-ish costs stay out of the figures.
-    await _worker(host, port, raw, time.perf_counter() + 0.3, Run())
+    if warmup_s:
+        await _worker(host, port, raws[0], time.perf_counter() + warmup_s, Run())
     run = Run()
     started = time.perf_counter()
     deadline = started + seconds
-    await asyncio.gather(*(_worker(host, port, raw, deadline, run) for _ in range(concurrency)))
+    await asyncio.gather(
+        *(_worker(host, port, raws[i % len(raws)], deadline, run) for i in range(concurrency))
+    )
     run.elapsed_s = time.perf_counter() - started
     return run
