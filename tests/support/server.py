@@ -46,8 +46,13 @@ _SECRET = re.compile(
 
 @contextmanager
 def run_server(
-    env: dict[str, str], log_dir: Path, *, ready_timeout_s: float = 30.0
+    env: dict[str, str],
+    log_dir: Path,
+    *,
+    ready_timeout_s: float = 30.0,
+    args: tuple[str, ...] = (),
 ) -> Iterator[RunningServer]:
+    """``parley serve`` (plus ``args``) on a free port, until the block ends."""
     port = free_port()
     log_path = log_dir / f"server-{port}.log"
     full_env = {
@@ -59,7 +64,7 @@ def run_server(
     }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "entrypoints.cli", "serve"],
+            [sys.executable, "-m", "entrypoints.cli", "serve", *args],
             env=full_env,
             cwd=str(log_dir),
             stdout=log,

@@ -59,6 +59,18 @@ def serve(
     import uvicorn
 
     settings = settings_or_exit()
+    processes = workers or settings.workers
+    if processes > 1 and not settings.redis.url:
+        typer.secho(
+            f"refusing --workers {processes}: without PARLEY_REDIS_URL, rate limits, quotas, "
+            "the token cache, the event bus, stream logs and the job queue live inside one "
+            "process, so several workers would each keep their own (limits multiplied, "
+            "streams not resumable or cancellable from another worker, notifications lost). "
+            "Run one worker, or set PARLEY_REDIS_URL (see docs/operations.md).",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(2)
     if migrate_first if migrate_first is not None else not settings.uses_postgres:
         run_with_container(_migrate)
     uvicorn.run(
@@ -66,7 +78,7 @@ def serve(
         factory=True,
         host=host or settings.host,
         port=port if port is not None else settings.port,
-        workers=workers or settings.workers,
+        workers=processes,
         log_level="warning",
         access_log=False,
         ws_per_message_deflate=False,
