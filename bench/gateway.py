@@ -10,7 +10,8 @@ model), cold start and RSS; optionally `parley serve --workers 2` beside one wor
 
 ``--workers 1,2`` adds a two-worker Parley per server-backed mode (the embedded default
 refuses more than one worker). ``--profile`` records py-spy on the first Parley target
-while it serves non-streaming /v1 at concurrency 10 (``.txt``: collapsed stacks).
+while it serves non-streaming /v1 at ``--profile-concurrency`` (10; ``.txt``: collapsed
+stacks).
 
 The machine is shared and noisy: read the ratios, never one absolute figure.
 """
@@ -188,16 +189,21 @@ def litellm(mock: MockUpstream, tmp: Path) -> Iterator[Target | None]:
 
 
 def measure(target: Target, stream: bool, concurrency: int, seconds: float) -> Run:
+    """One load run; ``run.cpu_ms`` is the target's own CPU per request (all its processes)."""
     body: dict[str, object] = dict(BODY)
     if stream:
         body |= {"stream": True, "stream_options": {"include_usage": True}}
     raw = json.dumps(body).encode()
-    return asyncio.run(
+    cpu0 = cpu_s(target.pid)
+    run = asyncio.run(
         load(
             "127.0.0.1", target.port, "/v1/chat/completions", raw, target.token, concurrency,
             seconds,
         )
     )  # fmt: skip
+    sent = len(run.samples) + run.warmup_requests
+    run.cpu_ms = (cpu_s(target.pid) - cpu0) * 1000 / max(1, sent)
+    return run
 
 
 def measure_turns(target: Target, concurrency: int, seconds: float) -> tuple[Run, float]:
@@ -214,6 +220,7 @@ def measure_turns(target: Target, concurrency: int, seconds: float) -> tuple[Run
 
 def cell(base: Run, run: Run, stream: bool) -> str:
     text = f"{run.rps:>6.0f} {run.rps / base.rps:>5.2f}x {run.pct(50) - base.pct(50):>+7.2f}"
+    text += f" {run.cpu_ms:>5.2f}"
     if stream:
         text += f" {run.pct(50, ttft=True) - base.pct(50, ttft=True):>+7.2f}"
         text += f" {run.pct(99, ttft=True) - base.pct(99, ttft=True):>+7.2f}"
@@ -251,6 +258,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1")
     parser.add_argument("--no-litellm", action="store_true")
     parser.add_argument("--profile", default="")
+    parser.add_argument("--profile-concurrency", type=int, default=10)
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
     stream_levels = [int(c) for c in args.stream_concurrency.split(",") if c]
@@ -283,7 +291,7 @@ def main() -> None:
         print(f"{'cold s':<8}" + "".join(f"| {t.cold_s:<36.2f}" for t in targets))
         print(f"{'RSS MiB':<8}" + "".join(f"| {t.rss_rest_mib:<36.0f}" for t in targets))
         for stream, stream_set in ((False, levels), (True, stream_levels)):
-            what = "rps ratio +p50ms" + (" +ttft50 +ttft99" if stream else "")
+            what = "rps ratio +p50ms cpu-ms/req" + (" +ttft50 +ttft99" if stream else "")
             print(
                 f"\n{'stream' if stream else 'non-stream'}: direct rps p50ms"
                 f" [ttft50] | per target: {what}"
@@ -294,7 +302,11 @@ def main() -> None:
                 if stream:
                     cells[0] += f" {base.pct(50, ttft=True):>6.2f}"
                 for t in targets:
-                    profile = args.profile if (t is parleys[0] and not stream and c == 10) else ""
+                    profile = (
+                        args.profile
+                        if (t is parleys[0] and not stream and c == args.profile_concurrency)
+                        else ""
+                    )
                     with profiling(t.pid, profile):
                         run = measure(t, stream, c, args.seconds)
                     cells.append(cell(base, run, stream))

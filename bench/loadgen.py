@@ -32,6 +32,10 @@ class Sample:
 class Run:
     samples: list[Sample] = field(default_factory=list)
     elapsed_s: float = 0.0
+    warmup_requests: int = 0
+    """Requests sent before the measured ones (for CPU per request read around a run)."""
+    cpu_ms: float = float("nan")
+    """The target's CPU per request, when the caller measured it."""
 
     @property
     def ok(self) -> list[Sample]:
@@ -116,9 +120,10 @@ async def load(
     ``paths[i % len(paths)]`` (e.g. each to its own conversation) instead of ``path``."""
     raws = [build_request(host, port, p, body, token) for p in (paths or [path])]
     # Warm-up: connections, caches and the first JIT-ish costs stay out of the figures.
+    warm = Run()
     if warmup_s:
-        await _worker(host, port, raws[0], time.perf_counter() + warmup_s, Run())
-    run = Run()
+        await _worker(host, port, raws[0], time.perf_counter() + warmup_s, warm)
+    run = Run(warmup_requests=len(warm.samples))
     started = time.perf_counter()
     deadline = started + seconds
     await asyncio.gather(
