@@ -1,10 +1,13 @@
-"""A lean HTTP/1.1 keep-alive transport under the openai SDK.
+"""A lean HTTP/1.1 keep-alive transport for the openai adapter.
 
-The SDK still builds every request (URL, auth, headers) and maps every status to its error
-types; only the bytes move here, over asyncio streams parsed by httptools (C), instead of
-the SDK's default pure-Python HTTP stack, which costs about a millisecond per request and
-more per streamed chunk: the gateway's whole latency budget. No proxies, no HTTP/2: the
-provider adapter uses the default transport when a proxy is configured.
+Two ways in: ``exchange`` sends an already encoded request and returns the raw reply (the
+adapter's chat completions, encoded once per call from the SDK's own headers), and
+``handle_async_request`` serves as the SDK's httpx2 transport for everything else (the
+SDK builds the request and maps statuses to its error types). Either way the bytes move
+over asyncio streams parsed by httptools (C), instead of the SDK's default pure-Python HTTP
+stack, which costs about a millisecond per request and more per streamed chunk: the
+gateway's whole latency budget. No proxies, no HTTP/2: the provider adapter uses the SDK's
+default transport when a proxy is configured.
 
 What it promises, because a chat completion is a paid, non-idempotent POST:
 - a request is re-sent only when its reused keep-alive connection failed before the whole
@@ -12,7 +15,8 @@ What it promises, because a chat completion is a paid, non-idempotent POST:
   is never sent again, whatever happens next;
 - at most ``max_connections_per_origin`` connections per origin, idle or busy; a request
   that finds none free waits up to the pool timeout (``PoolTimeout`` after);
-- connect, write, read and pool timeouts are the SDK's (httpx2's ``timeout`` extension).
+- connect, write, read and pool timeouts are honoured (the SDK's, through httpx2's
+  ``timeout`` extension, or the adapter's own on ``exchange``).
 """
 
 from __future__ import annotations
