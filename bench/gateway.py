@@ -260,7 +260,7 @@ def main() -> None:
     parser.add_argument("--profile", default="")
     parser.add_argument("--profile-concurrency", type=int, default=10)
     args = parser.parse_args()
-    levels = [int(c) for c in args.concurrency.split(",")]
+    levels = [int(c) for c in args.concurrency.split(",") if c]
     stream_levels = [int(c) for c in args.stream_concurrency.split(",") if c]
     turn_levels = [int(c) for c in args.turn_concurrency.split(",") if c]
     worker_counts = [int(w) for w in args.workers.split(",")]
