@@ -225,7 +225,7 @@ def cell(base: Run, run: Run, stream: bool) -> str:
         text += f" {run.pct(50, ttft=True) - base.pct(50, ttft=True):>+7.2f}"
         text += f" {run.pct(99, ttft=True) - base.pct(99, ttft=True):>+7.2f}"
     if run.errors:
-        text += f" (errors: {dict(run.errors)})"
+        text += f" (errors: {dict(run.errors)} {run.first_error[:160]!r})"
     return text
 
 

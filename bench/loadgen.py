@@ -26,6 +26,7 @@ class Sample:
     ttft_s: float | None
     ok: bool
     status: int = 0
+    error_body: bytes = b""
 
 
 @dataclass
@@ -40,6 +41,11 @@ class Run:
     @property
     def ok(self) -> list[Sample]:
         return [s for s in self.samples if s.ok]
+
+    @property
+    def first_error(self) -> bytes:
+        """The start of the first failed response's body (what the server said)."""
+        return next((s.error_body for s in self.samples if s.error_body), b"")
 
     @property
     def errors(self) -> Counter[int]:
@@ -87,7 +93,9 @@ async def _one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: 
                 ttft = time.perf_counter() - started
     else:
         match = _LENGTH.search(lower)
-        await reader.readexactly(int(match.group(1)) if match else 0)
+        body = await reader.readexactly(int(match.group(1)) if match else 0)
+        if not ok:
+            return Sample(time.perf_counter() - started, ttft, ok, status, body[:300])
     return Sample(time.perf_counter() - started, ttft, ok, status)
 
 
