@@ -24,6 +24,7 @@ from application.chat.generation_runner import GenerationRunner
 from application.chat.get_conversation import GetConversation
 from application.chat.list_conversations import ListConversations
 from application.chat.list_messages import ListMessages
+from application.chat.local_first_log import LocalFirstGenerationLog
 from application.chat.message_saved_listener import MessageSavedListener
 from application.chat.policy import ChatPolicy
 from application.chat.recover_orphaned_generations import RecoverOrphanedGenerations
@@ -122,8 +123,10 @@ class RedisGenerationLogProvider(Provider):
             block_ms=max(50, int(settings.redis.socket_timeout_s * 500)),
             cancel_poll_s=settings.chat.cancel_poll_s,
         )
-        yield log
-        await log.aclose()
+        # Replies run here reach their own clients even while Redis is down.
+        local_first = LocalFirstGenerationLog(log)
+        yield local_first
+        await local_first.aclose()
         await readers.aclose()
 
 
