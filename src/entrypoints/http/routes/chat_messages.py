@@ -17,10 +17,12 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from application.chat.cancel_generation import CancelGeneration
+from application.chat.generation_events import GenerationInterrupted
 from application.chat.resume_generation import ResumeGeneration, ResumeGenerationQuery
 from application.chat.send_message import SendMessage, SendMessageCommand, SentMessage
 from application.chat.views import conversation_view, message_view
 from application.identity.principal import Principal
+from domain.messages import INTERRUPTED, MessageStatus
 from entrypoints.http.rate_limit_guard import CHAT_SEND, RATE_LIMIT_STATE, UPSTREAM_STATE
 from entrypoints.http.request_metrics import OVERHEAD_DOC
 from entrypoints.http.routes.chat_dto import (
@@ -87,6 +89,7 @@ async def send(
     _publish(request, sent)
     if streaming:
         return await _stream(sent, principal, resume, settings)  # type: ignore[return-value]
+    _refuse_interrupted(sent)
     body = SentMessageOut(
         message_view(sent.user_message), message_view(sent.assistant_message), sent.generation_id,
         _millis(sent), sent.cached,
@@ -124,6 +127,7 @@ async def send_new(
     _publish(request, sent)
     if streaming:
         return await _stream(sent, principal, resume, settings)  # type: ignore[return-value]
+    _refuse_interrupted(sent)
     body = StartedTurnOut(
         conversation_view(sent.conversation),
         message_view(sent.user_message),
@@ -161,6 +165,17 @@ def _command(
         system_prompt=system_prompt,
         cache=cache,
     )
+
+
+def _refuse_interrupted(sent: SentMessage) -> None:
+    """A reply the server stopped (a shutdown) is no answer: 503, retry elsewhere. The text
+    it had is stored, as ``failed`` with ``INTERRUPTED``."""
+    reply = sent.assistant_message
+    if reply.status is MessageStatus.FAILED and reply.error_code == INTERRUPTED:
+        raise GenerationInterrupted(
+            "the server stopped before the reply finished; the partial reply is stored as "
+            f"failed (message {reply.id}); send again"
+        )
 
 
 def _opted_in(header: str | None) -> bool:
@@ -223,7 +238,7 @@ async def generation_events(
     query = ResumeGenerationQuery(
         principal.user_id, conversation_id, generation_id, after or last_event_id
     )
-    return sse_response(await resume(query), settings.chat.keepalive_s)
+    return sse_response(await resume(query), settings.chat.keepalive_s, after=query.after)
 
 
 @post(
