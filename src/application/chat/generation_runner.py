@@ -38,8 +38,9 @@ class GenerationRunner:
     - a started generation runs until it completes, fails, or is cancelled on purpose;
     - on shutdown, running generations get ``grace_s`` to finish, then are stopped and
       stored as failed (``INTERRUPTED``), never left ``streaming``;
-    - leases of running replies are renewed every ``lease_s / 3``; the orphan sweep runs
-      every ``lease_s``.
+    - leases of running replies are renewed every ``lease_s / 3``, all of this process's
+      in one statement; the orphan sweep runs as often (one indexed query), so a reply
+      whose process died is finished within about ``lease_s * 4 / 3`` of its last renewal.
     """
 
     def __init__(
@@ -89,11 +90,19 @@ class GenerationRunner:
         self._ensure_maintenance()
 
     async def shutdown(self, grace_s: float, store_timeout_s: float = 5.0) -> None:
+        """Refuse new generations, give running ones ``grace_s``, then stop the rest. Leases
+        are still renewed meanwhile, so no other instance takes a running reply for an
+        orphan."""
         self._closing = True
-        if self._maintenance is not None:
-            self._maintenance.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._maintenance
+        try:
+            await self._finish_running(grace_s, store_timeout_s)
+        finally:
+            if self._maintenance is not None:
+                self._maintenance.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._maintenance
+
+    async def _finish_running(self, grace_s: float, store_timeout_s: float) -> None:
         tasks = [g.task for g in self._running.values() if g.task is not None]
         if not tasks:
             return
@@ -113,15 +122,13 @@ class GenerationRunner:
 
     async def _maintain(self) -> None:
         period = self._policy.lease_s / 3
-        ticks = 0
-        while not self._closing:
+        while not (self._closing and not self._running):
             await asyncio.sleep(period)
-            ticks += 1
             try:
                 await self._renew_leases()
             except Exception as exc:
                 log.warning("lease_renewal_failed", error=type(exc).__name__)
-            if self._sweep is not None and ticks % 3 == 0:
+            if self._sweep is not None:
                 try:
                     await self._sweep()
                 except Exception:
