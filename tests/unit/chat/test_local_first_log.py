@@ -49,7 +49,9 @@ class FlakySharedLog(SharedGenerationLog):
     async def append(self, generation_id: uuid.UUID, event: GenerationEvent) -> str:
         return (await self.append_many(generation_id, [event]))[0]
 
-    async def append_many(self, generation_id: uuid.UUID, events: list[GenerationEvent]) -> list[str]:
+    async def append_many(
+        self, generation_id: uuid.UUID, events: list[GenerationEvent]
+    ) -> list[str]:
         if self.gate is not None:
             await self.gate.wait()
         self._check()
