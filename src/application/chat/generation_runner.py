@@ -69,6 +69,11 @@ class GenerationRunner:
         is trusted, as the boot sweep is."""
         self._maintenance: asyncio.Task[None] | None = None
 
+    @property
+    def accepting(self) -> bool:
+        """False once shutdown began: new generations are refused."""
+        return not self._closing
+
     def ensure_accepting(self) -> None:
         if self._closing:
             raise ShuttingDown("the server is shutting down; retry on another instance")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from dishka import Provider, Scope, provide, provide_all
+from dishka import Provider, Scope, decorate, provide, provide_all
 from redis.asyncio import Redis
 
 from adapters.memory.generation_log import MemoryGenerationLog
@@ -22,6 +22,7 @@ from application.chat.delete_conversation import DeleteConversation
 from application.chat.generation import GenerationServices
 from application.chat.generation_runner import GenerationRunner
 from application.chat.get_conversation import GetConversation
+from application.chat.health import TurnsProbe
 from application.chat.list_conversations import ListConversations
 from application.chat.list_messages import ListMessages
 from application.chat.local_first_log import LocalFirstGenerationLog
@@ -31,6 +32,7 @@ from application.chat.recover_orphaned_generations import RecoverOrphanedGenerat
 from application.chat.resume_generation import ResumeGeneration
 from application.chat.send_message import SendMessage
 from application.chat.update_conversation import UpdateConversation
+from application.health.readiness import HealthProbe
 from application.llm.router import LLMRouter
 from application.ports.clock import Clock
 from application.ports.generation_log import GenerationLog
@@ -93,6 +95,10 @@ class ChatProvider(Provider):
         runner = GenerationRunner(services, uow_factory, clock, policy)
         yield runner
         await runner.shutdown(settings.chat.shutdown_grace_s)
+
+    @decorate
+    def probes(self, probes: list[HealthProbe], runner: GenerationRunner) -> list[HealthProbe]:
+        return [*probes, TurnsProbe(runner)]
 
 
 class MemoryGenerationLogProvider(Provider):

@@ -70,6 +70,7 @@ async def test_sigterm_gives_replies_their_grace_then_ends_every_stream_as_store
             refused = await http.post(
                 send_url(conversations[3]), json={"content": "too late"}, headers=me
             )
+            ready = await http.get("/health/ready")  # a balancer moves traffic elsewhere
             await asyncio.wait_for(asyncio.gather(*tasks), 30)
             waited = await asyncio.wait_for(waiting, 30)
             frames: list[dict[str, Any]] = await asyncio.wait_for(ws_frames, 30)
@@ -82,6 +83,8 @@ async def test_sigterm_gives_replies_their_grace_then_ends_every_stream_as_store
 
     assert (refused.status_code, refused.json()["code"]) == (503, "SHUTTING_DOWN")
     assert refused.headers["content-type"].startswith("application/problem+json")
+    assert ready.status_code == 503
+    assert ready.json()["components"]["turns"]["status"] == "down"
     assert short_sse.final is not None and short_sse.final.kind == "done"
     assert short_sse.text == "Echo: " + SHORT
     final = long_sse.final
