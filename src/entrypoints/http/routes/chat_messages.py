@@ -46,13 +46,21 @@ CacheHeader = Annotated[
         "context included); the reply says `X-Parley-Cache: hit` or `miss` and `cached`.",
     ),
 ]
+SHUTDOWN_DOC = (
+    "While the instance shuts down: 503 `SHUTTING_DOWN` (send it to another instance); a "
+    "non-stream reply the shutdown stopped is 503 `INTERRUPTED` (its partial text is stored "
+    "as `failed`)."
+)
 SSE_DOC = ResponseSpec(
     data_container=str,
     media_type=EVENT_STREAM,
     description=(
         "Server-Sent Events: `start` {generation_id, user_message, assistant_message_id}, "
         "`delta` {content}, then `done` {message} or `error` (problem body); each with an "
-        "`id:` usable as `Last-Event-ID`; `: keep-alive` comments while idle."
+        "`id:` usable as `Last-Event-ID` (an `error` from the stream itself, such as "
+        "`GENERATION_LOG_UNAVAILABLE`, repeats the last id you have, so resuming with it "
+        "misses nothing); `: keep-alive` comments while idle. A reply stopped by a server "
+        "shutdown ends with `error` `INTERRUPTED` carrying the stored `message`."
     ),
     examples=[
         Example(
@@ -67,7 +75,8 @@ SSE_DOC = ResponseSpec(
     "/{conversation_id:uuid}/messages",
     status_code=201,
     summary="Send a message; get the reply as JSON (201) or as an SSE stream (200)",
-    description="Streams when `stream` is true or the request accepts `text/event-stream`.",
+    description="Streams when `stream` is true or the request accepts `text/event-stream`. "
+    + SHUTDOWN_DOC,
     responses={200: SSE_DOC},
     opt={CHAT_SEND: True},
     response_headers=[OVERHEAD_DOC],
@@ -103,7 +112,7 @@ async def send(
     summary="Send a message to a new (or a named) conversation in one call",
     description="Without `conversation_id`, the conversation is created with the turn, in "
     "the same transaction: a refused message leaves nothing behind. JSON (201) or SSE (200) "
-    "as for `POST /{id}/messages`; the `start` event names the conversation.",
+    "as for `POST /{id}/messages`; the `start` event names the conversation. " + SHUTDOWN_DOC,
     responses={200: SSE_DOC},
     opt={CHAT_SEND: True},
     response_headers=[OVERHEAD_DOC],
