@@ -7,7 +7,7 @@ cut with no final event, and a request waiting for its reply would get a plain-t
 So the signal reaches the app first: ``drain`` refuses new turns and ends every running
 reply (finished, or stopped after the grace period and stored as streamed), and every
 stream has sent its final event by the time uvicorn closes the connections. A second
-signal during the drain stops at once, as uvicorn does.
+Ctrl-C during the drain stops at once, as with uvicorn alone.
 """
 
 from __future__ import annotations
@@ -54,8 +54,11 @@ def drain_on_signals(drain: Drain) -> Callable[[], None]:
         task.add_done_callback(tasks.discard)
 
     def on_signal(sig: int, frame: FrameType | None) -> None:
-        if asked:  # asked again: stop now
-            forward(sig, frame)
+        if asked:
+            # As uvicorn does: a second Ctrl-C stops now; another SIGTERM (a supervisor
+            # passing on the Ctrl-C its workers already got) changes nothing.
+            if sig == signal.SIGINT:
+                forward(sig, frame)
             return
         asked.append(sig)
         # A signal handler may run between any two bytecodes of the loop: schedule only.
