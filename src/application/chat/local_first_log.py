@@ -41,8 +41,9 @@ log = structlog.get_logger("parley.chat")
 @dataclass(slots=True, eq=False)
 class _Local:
     info: GenerationInfo
-    events: list[GenerationEvent] = field(default_factory=list)
-    """Every event so far; ``events[i].id == str(i + 1)``."""
+    stored: list[GenerationEvent | str] = field(default_factory=list)
+    """Every event so far, the ``i``-th with id ``i + 1``; a plain delta is kept as its text
+    alone (a fifth of the memory of the event: a thousand long replies at once)."""
     visible: int = 0
     """How many of them local readers may see: those the shared log holds, or all of them
     while it is behind."""
@@ -58,18 +59,34 @@ class _Local:
 
     @property
     def finished(self) -> bool:
-        return bool(self.events) and self.events[-1].is_terminal
+        last = self.stored[-1] if self.stored else None
+        return isinstance(last, GenerationEvent) and last.is_terminal
+
+    @property
+    def count(self) -> int:
+        return len(self.stored)
+
+    def slice(self, start: int, end: int) -> list[GenerationEvent]:
+        """Events ``start + 1`` .. ``end`` (by id), as events."""
+        return [
+            GenerationEvent("delta", {"content": kept}, str(n)) if isinstance(kept, str) else kept
+            for n, kept in enumerate(self.stored[start:end], start + 1)
+        ]
 
     def add(self, events: list[GenerationEvent], now: float) -> list[str]:
         ids = []
         for event in events:
-            event_id = str(len(self.events) + 1)
-            self.events.append(GenerationEvent(event.kind, event.data, event_id))
+            event_id = str(len(self.stored) + 1)
+            data = event.data
+            if event.kind == "delta" and len(data) == 1 and isinstance(data.get("content"), str):
+                self.stored.append(data["content"])
+            else:
+                self.stored.append(GenerationEvent(event.kind, data, event_id))
             ids.append(event_id)
         if self.finished and self.ended_at is None:
             self.ended_at = now
         if self.behind:
-            self.show(len(self.events))
+            self.show(len(self.stored))
         return ids
 
     def show(self, upto: int) -> None:
@@ -135,10 +152,10 @@ class LocalFirstGenerationLog(GenerationLog):
         if entry.behind:
             return  # the restorer writes it all once the shared log is back
         async with entry.lock:
-            start, end = entry.shared, len(entry.events)
+            start, end = entry.shared, entry.count
             if entry.behind or start >= end:
                 return
-            batch = entry.events[start:end]
+            batch = entry.slice(start, end)
             try:
                 if start == 0:
                     await self._shared.open(entry.info, batch[0])
@@ -155,7 +172,7 @@ class LocalFirstGenerationLog(GenerationLog):
 
     def _fall_behind(self, entry: _Local, exc: DomainError) -> None:
         entry.behind = True
-        entry.show(len(entry.events))
+        entry.show(entry.count)
         log.warning(
             "generation_log_fallback",
             generation_id=str(entry.info.generation_id),
@@ -168,7 +185,7 @@ class LocalFirstGenerationLog(GenerationLog):
             )
 
     def _forget_if_done(self, entry: _Local) -> None:
-        done = entry.finished and not entry.behind and entry.shared == len(entry.events)
+        done = entry.finished and not entry.behind and entry.shared == entry.count
         if done and self._local.get(entry.info.generation_id) is entry:
             del self._local[entry.info.generation_id]
 
@@ -183,7 +200,7 @@ class LocalFirstGenerationLog(GenerationLog):
                     log.info(
                         "generation_log_restored",
                         generation_id=str(entry.info.generation_id),
-                        events=len(entry.events),
+                        events=entry.count,
                     )
                     self._forget_if_done(entry)
                 elif entry.ended_at is not None and self._clock() - entry.ended_at > self._hold_s:
@@ -197,10 +214,10 @@ class LocalFirstGenerationLog(GenerationLog):
     async def _restore(self, entry: _Local) -> bool:
         async with entry.lock:
             try:
-                await self._shared.restore(entry.info, list(entry.events))
-                entry.shared = len(entry.events)
-                while entry.shared < len(entry.events):  # made while the restore ran
-                    batch = entry.events[entry.shared :]
+                await self._shared.restore(entry.info, entry.slice(0, entry.count))
+                entry.shared = entry.count
+                while entry.shared < entry.count:  # made while the restore ran
+                    batch = entry.slice(entry.shared, entry.count)
                     await self._shared.append_many(entry.info.generation_id, batch)
                     entry.shared += len(batch)
             except DomainError:
@@ -225,20 +242,20 @@ class LocalFirstGenerationLog(GenerationLog):
     async def _read_local(self, entry: _Local, cursor: int) -> AsyncIterator[GenerationEvent]:
         while True:
             if cursor < entry.visible:
-                for event in entry.events[cursor : entry.visible]:
+                for event in entry.slice(cursor, entry.visible):
                     yield event
                     if event.is_terminal:
                         return
                     cursor += 1
                 continue
-            if entry.finished and entry.visible == len(entry.events):
+            if entry.finished and entry.visible == entry.count:
                 return  # the client already has the terminal event (or an id past it)
             await entry.changed.wait()
 
     async def snapshot(self, generation_id: UUID) -> list[GenerationEvent]:
         entry = self._local.get(generation_id)
         if entry is not None:
-            return list(entry.events[: entry.visible])
+            return entry.slice(0, entry.visible)
         return await self._shared.snapshot(generation_id)
 
     # -- cancel ----------------------------------------------------------------------------
