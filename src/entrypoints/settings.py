@@ -198,12 +198,22 @@ class ChatSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     ] = 200
     lease_s: Annotated[
         float,
-        _doc("A streaming reply whose lease lapses is an orphan (its process died)."),
+        _doc(
+            "A streaming reply whose lease lapses is an orphan (its process died): its "
+            "instance renews all its leases every third of this, in one statement, and every "
+            "instance sweeps lapsed ones as often, so a killed instance's readers get their "
+            "final event within about 1.4 times this."
+        ),
         Meta(ge=1),
-    ] = 30.0
+    ] = 5.0
     shutdown_grace_s: Annotated[
         float,
-        _doc("On shutdown, running replies get this long before being interrupted."),
+        _doc(
+            "On SIGTERM, new turns are refused (503) and running replies get this long to "
+            "finish; the rest are stopped, stored as streamed (`failed`, `INTERRUPTED`) and "
+            "their streams end with that as the final event. Keep it below the orchestrator's "
+            "stop timeout minus a few seconds."
+        ),
         Meta(ge=0),
     ] = 5.0
     cancel_poll_s: Annotated[

@@ -31,8 +31,8 @@ from application.ports.generation_log import (
     EventsExpired,
     GenerationEvent,
     GenerationInfo,
-    GenerationLog,
     GenerationLogUnavailable,
+    SharedGenerationLog,
     parse_event_id,
 )
 from domain.messages import GenerationNotFound
@@ -41,7 +41,7 @@ T = TypeVar("T")
 log = structlog.get_logger("parley.redis")
 
 
-class RedisGenerationLog(GenerationLog):
+class RedisGenerationLog(SharedGenerationLog):
     def __init__(
         self,
         redis: Redis,
@@ -87,7 +87,9 @@ class RedisGenerationLog(GenerationLog):
         fields: dict[Any, Any] = {"k": first.kind, "d": _encode(first.data)}
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.hset(info_key, mapping=mapping)
-            pipe.xadd(events, fields, id="0-*", maxlen=self._max_events, approximate=True)
+            pipe.xadd(
+                events, fields, id=_stream_id(first), maxlen=self._max_events, approximate=True
+            )
             pipe.expire(info_key, self._ttl_s)
             pipe.expire(events, self._ttl_s)
             results = await _guard(pipe.execute)
@@ -109,16 +111,46 @@ class RedisGenerationLog(GenerationLog):
         return (await self.append_many(generation_id, [event]))[0]
 
     async def append_many(self, generation_id: UUID, events: list[GenerationEvent]) -> list[str]:
-        """One pipelined round trip for the whole burst (and one pair of EXPIREs)."""
+        """One pipelined round trip for the whole burst (and one pair of EXPIREs).
+
+        The info's EXPIRE doubles as a check that Redis still holds this generation: after
+        a restart without persistence (or a flush) it answers 0, and the append is reported
+        as failed, so the runner restores the whole log instead of writing a tail to it."""
         key = self._key(generation_id, "events")
         async with self._redis.pipeline(transaction=False) as pipe:
             for event in events:
                 fields: dict[Any, Any] = {"k": event.kind, "d": _encode(event.data)}
-                pipe.xadd(key, fields, id="0-*", maxlen=self._max_events, approximate=True)
+                pipe.xadd(
+                    key, fields, id=_stream_id(event), maxlen=self._max_events, approximate=True
+                )
             pipe.expire(key, self._ttl_s)
             pipe.expire(self._key(generation_id, "info"), self._ttl_s)
             results = await _guard(pipe.execute)
+        if not results[-1]:
+            raise GenerationLogUnavailable("stream storage lost this generation's events")
         return [_seq(stream_id) for stream_id in results[: len(events)]]
+
+    async def restore(self, info: GenerationInfo, events: list[GenerationEvent]) -> None:
+        """One MULTI: the old stream (a prefix, a tail after a restart, or nothing) is
+        replaced by every event under its own id, with the info; readers never see a gap."""
+        info_key = self._key(info.generation_id, "info")
+        key = self._key(info.generation_id, "events")
+        mapping: dict[Any, Any] = {
+            "owner": str(info.owner_id),
+            "conversation": str(info.conversation_id),
+            "message": str(info.message_id),
+        }
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            pipe.hset(info_key, mapping=mapping)
+            for event in events:
+                fields: dict[Any, Any] = {"k": event.kind, "d": _encode(event.data)}
+                pipe.xadd(
+                    key, fields, id=_stream_id(event), maxlen=self._max_events, approximate=True
+                )
+            pipe.expire(key, self._ttl_s)
+            pipe.expire(info_key, self._ttl_s)
+            await _guard(pipe.execute)
 
     async def read(
         self, generation_id: UUID, after: str | None = None
@@ -225,6 +257,11 @@ _DECODE = msgspec.json.Decoder().decode
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _stream_id(event: GenerationEvent) -> str:
+    """The event's own id when it has one (its runner numbers it), else the next one."""
+    return f"0-{event.id}" if event.id else "0-*"
 
 
 def _seq(stream_id: Any) -> str:

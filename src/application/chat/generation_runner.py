@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+import time
 from datetime import timedelta
+from typing import Protocol
 from uuid import UUID
 
 import structlog
@@ -21,11 +22,13 @@ from application.chat.policy import ChatPolicy
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.usage.charge import Charge
-from domain.errors import Unavailable
+from domain.errors import DomainError, Unavailable
 
 log = structlog.get_logger("parley.chat")
 
-Chore = Callable[[], Awaitable[object]]
+
+class Sweep(Protocol):
+    async def __call__(self, *, act: bool = True) -> object: ...
 
 
 class ShuttingDown(Unavailable):
@@ -38,8 +41,13 @@ class GenerationRunner:
     - a started generation runs until it completes, fails, or is cancelled on purpose;
     - on shutdown, running generations get ``grace_s`` to finish, then are stopped and
       stored as failed (``INTERRUPTED``), never left ``streaming``;
-    - leases of running replies are renewed every ``lease_s / 3``; the orphan sweep runs
-      every ``lease_s``.
+    - leases of running replies are renewed every ``lease_s / 3``, all of this process's
+      in one statement; the orphan sweep runs as often (one indexed query), so a reply
+      whose process died is finished within about ``lease_s * 4 / 3`` of its last renewal;
+    - after any of its database calls failed, this instance finishes no orphan until the
+      database has answered it for a whole lease: during an outage every lease lapses, and
+      live runners renew theirs within a third of a lease once it is back (so a reply
+      still running elsewhere is never taken for an orphan because of an outage).
     """
 
     def __init__(
@@ -55,8 +63,16 @@ class GenerationRunner:
         self._policy = policy
         self._running: dict[UUID, Generation] = {}
         self._closing = False
-        self._sweep: Chore | None = None
+        self._sweep: Sweep | None = None
+        self._healthy_since: float | None = time.monotonic() - policy.lease_s
+        """When the database last started answering (None: it is failing now); at start it
+        is trusted, as the boot sweep is."""
         self._maintenance: asyncio.Task[None] | None = None
+
+    @property
+    def accepting(self) -> bool:
+        """False once shutdown began: new generations are refused."""
+        return not self._closing
 
     def ensure_accepting(self) -> None:
         if self._closing:
@@ -83,17 +99,25 @@ class GenerationRunner:
         running.stop(reason)
         return True
 
-    def keep_sweeping(self, sweep: Chore) -> None:
+    def keep_sweeping(self, sweep: Sweep) -> None:
         """Run ``sweep`` (the orphan recovery) every ``lease_s`` until shutdown."""
         self._sweep = sweep
         self._ensure_maintenance()
 
     async def shutdown(self, grace_s: float, store_timeout_s: float = 5.0) -> None:
+        """Refuse new generations, give running ones ``grace_s``, then stop the rest. Leases
+        are still renewed meanwhile, so no other instance takes a running reply for an
+        orphan."""
         self._closing = True
-        if self._maintenance is not None:
-            self._maintenance.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._maintenance
+        try:
+            await self._finish_running(grace_s, store_timeout_s)
+        finally:
+            if self._maintenance is not None:
+                self._maintenance.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._maintenance
+
+    async def _finish_running(self, grace_s: float, store_timeout_s: float) -> None:
         tasks = [g.task for g in self._running.values() if g.task is not None]
         if not tasks:
             return
@@ -113,21 +137,35 @@ class GenerationRunner:
 
     async def _maintain(self) -> None:
         period = self._policy.lease_s / 3
-        ticks = 0
-        while not self._closing:
+        while not (self._closing and not self._running):
             await asyncio.sleep(period)
-            ticks += 1
             try:
                 await self._renew_leases()
             except Exception as exc:
+                self._healthy_since = None
                 log.warning("lease_renewal_failed", error=type(exc).__name__)
-            if self._sweep is not None and ticks % 3 == 0:
+            else:
+                if self._healthy_since is None and self._running:
+                    self._healthy_since = time.monotonic()
+            if self._sweep is not None:
+                trusted = self._trusts_leases()
                 try:
-                    await self._sweep()
+                    await self._sweep(act=trusted)
+                except DomainError as exc:
+                    self._healthy_since = None
+                    log.warning("orphan_sweep_failed", code=exc.code)
                 except Exception:
+                    self._healthy_since = None
                     log.exception("orphan_sweep_failed")
+                else:
+                    if self._healthy_since is None:
+                        self._healthy_since = time.monotonic()
             if not self._running and self._sweep is None:
                 return
+
+    def _trusts_leases(self) -> bool:
+        since = self._healthy_since
+        return since is not None and time.monotonic() - since >= self._policy.lease_s
 
     async def _renew_leases(self) -> None:
         ids = [g.job.reply.id for g in self._running.values()]

@@ -13,7 +13,8 @@ class ChatPolicy:
     """Cap on completion tokens, whatever the client asks for."""
     history_messages: int = 200
     """Most recent messages considered when fitting the context window."""
-    lease_s: float = 30.0
-    """A running generation renews its lease this often (÷3); a lapsed lease means orphaned."""
+    lease_s: float = 5.0
+    """A running generation's lease: renewed every third of it, and a lapsed one means the
+    process behind it is gone (orphaned)."""
     store_attempts: int = 3
     """Tries to store a finished reply while the database is briefly unavailable."""

@@ -24,7 +24,9 @@ class RecoverOrphanedGenerations:
       theirs), so it becomes ``failed`` with ``INTERRUPTED``, never stays ``streaming``;
     - it keeps the text its log still holds (what clients already saw);
     - readers still waiting on its log get a terminal ``error`` event;
-    - safe to run on every instance at once: a reply is only finished once.
+    - safe to run on every instance at once: a reply is only finished once;
+    - with ``act=False`` it only counts them (a probe: leases lapse during a database
+      outage, and their runners renew them only once it is back).
     """
 
     def __init__(self, uow_factory: UnitOfWorkFactory, log: GenerationLog, clock: Clock) -> None:
@@ -32,11 +34,13 @@ class RecoverOrphanedGenerations:
         self._log = log
         self._clock = clock
 
-    async def __call__(self) -> int:
+    async def __call__(self, *, act: bool = True) -> int:
         recovered = 0
         while True:
             async with self._uow_factory() as uow:
                 orphans = await uow.messages.orphaned(self._clock.now(), BATCH)
+            if not act:
+                return len(orphans)
             if not orphans:
                 return recovered
             for message in orphans:

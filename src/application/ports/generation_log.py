@@ -27,7 +27,8 @@ TERMINAL_KINDS: frozenset[str] = frozenset({"done", "error"})
 
 @dataclass(frozen=True, slots=True)
 class GenerationEvent:
-    """``data`` is plain JSON-able data; ``id`` is assigned by the log on append."""
+    """``data`` is plain JSON-able data; ``id`` is assigned by the log on append (an event
+    appended with an ``id`` already set is stored under that id, see ``SharedGenerationLog``)."""
 
     kind: EventKind
     data: dict[str, Any] = field(default_factory=dict)
@@ -114,3 +115,19 @@ class GenerationLog(Protocol):
     @abstractmethod
     async def wait_for_cancel(self, generation_id: UUID) -> None:
         """Return once a cancel was requested for this generation (before or after the call)."""
+
+
+class SharedGenerationLog(GenerationLog, Protocol):
+    """A log every instance reads (Redis): it may be down for a while, or come back empty.
+
+    Appended events that already carry their ``id`` are stored under it, so the process
+    that runs a generation decides its ids and can write them again after an outage.
+    """
+
+    @abstractmethod
+    async def restore(self, info: GenerationInfo, events: list[GenerationEvent]) -> None:
+        """Make the log hold exactly ``info`` and ``events`` (ids "1".."n", in order), at
+        once: readers see the old events or the restored ones, never a mix or a gap."""
+
+    async def aclose(self) -> None:
+        """Stop background work (cancel polling)."""

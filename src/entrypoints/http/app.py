@@ -16,7 +16,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Redirect
 from litestar.routes import HTTPRoute
 
-from entrypoints.http import routes
+from entrypoints.http import draining, routes
 from entrypoints.http.auth import PUBLIC, HttpAuthProvider, require_principal
 from entrypoints.http.json_body import ParleyRequest
 from entrypoints.http.middleware import RequestContextMiddleware, TrustedProxies
@@ -39,19 +39,30 @@ def create_app(
     settings: Settings,
     *overrides: Provider,
     container: AsyncContainer | None = None,
+    drain_on_signals: bool = False,
 ) -> Litestar:
-    """Build the ASGI app. The container (and everything heavy) is created here, not at import."""
+    """Build the ASGI app. The container (and everything heavy) is created here, not at import.
+
+    ``drain_on_signals``: the app is the process's server (`parley serve`): SIGTERM first
+    drains it (``routes.DRAIN_HOOKS``), then reaches uvicorn."""
     container = container or create_container(
         settings, LitestarProvider(), HttpAuthProvider(), *overrides
     )
+
+    async def drain() -> None:
+        for hook in routes.DRAIN_HOOKS:
+            await hook(container)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         for hook in routes.STARTUP_HOOKS:
             await hook(container)
+        restore_signals = draining.drain_on_signals(drain) if drain_on_signals else None
         try:
             yield
         finally:
+            if restore_signals is not None:
+                restore_signals()
             for hook in routes.SHUTDOWN_HOOKS:
                 await hook(container)
             await container.close()
@@ -135,7 +146,9 @@ def _openapi(settings: Settings) -> OpenAPIConfig | None:
             "close 4401). Client frames: `chat {request_id, conversation_id?, content, model?, "
             "temperature?, max_tokens?}`, `cancel {request_id}`, `resume {generation_id, "
             "after?}`, `ping`. Server frames: `ready`, `ack`, `delta`, `done`, `error {code, "
-            "detail}`, `pong`. Invalid frames get an `error` frame; the socket stays open. "
+            "detail}` (a stream's also names `generation_id` and the last `event_id` it sent: "
+            "`resume` with them misses nothing), `pong`. Invalid frames get an `error` frame; "
+            "the socket stays open. "
             "Pushed to every socket of the user on any instance: `notification {notification}` "
             "(the stored `Notification`, as listed by `GET /api/v1/notifications`), "
             "`message.completed {message}` when a stored reply finishes (complete, cancelled "

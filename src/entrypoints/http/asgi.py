@@ -15,4 +15,4 @@ def app_factory() -> Litestar:
     configure_logging(settings.log_level, settings.json_logs)
     for name in unknown_env_vars():
         structlog.get_logger("parley").warning("unknown_setting_variable", variable=name)
-    return create_app(settings)
+    return create_app(settings, drain_on_signals=True)

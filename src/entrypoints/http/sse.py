@@ -38,14 +38,16 @@ def event_frame(event: GenerationEvent) -> bytes:
     return frame("error", _problem_from_event(event.data), event.id)
 
 
-def error_frame(error: DomainError) -> bytes:
-    """A failure of the transport itself (log unreachable, events expired); it has no id,
-    so a client resuming keeps its last real event id."""
-    return frame("error", _problem(status_for(error), error.code, error.detail, error.title))
+def error_frame(error: DomainError, last_id: str) -> bytes:
+    """A failure of the transport itself (log unreachable, events expired). Its id repeats
+    the last event id the client has (``0``: none yet), so a client resuming with it as
+    ``Last-Event-ID`` gets exactly the events it missed."""
+    body = _problem(status_for(error), error.code, error.detail, error.title)
+    return frame("error", body, last_id)
 
 
 async def sse_frames(
-    events: AsyncIterator[GenerationEvent], keepalive_s: float
+    events: AsyncIterator[GenerationEvent], keepalive_s: float, after: str | None = None
 ) -> AsyncIterator[bytes]:
     """Frames for ``events``, with a keep-alive comment whenever nothing came for a while.
 
@@ -53,6 +55,7 @@ async def sse_frames(
     If the client goes away, this is cancelled: only the reading stops, never the generation.
     """
     pending: asyncio.Future[GenerationEvent] | None = None
+    last_id = after or "0"
     try:
         while True:
             if pending is None:
@@ -70,13 +73,15 @@ async def sse_frames(
                 # The stream breaks here (its log is unreachable or expired): the client
                 # gets an error event; operators get one line, for each broken stream.
                 log.warning("sse_stream_broken", code=exc.code, cause=_cause(exc))
-                yield error_frame(exc)
+                yield error_frame(exc, last_id)
                 return
             except Exception as exc:
                 log.error("sse_stream_failed", error_type=type(exc).__name__, exc_info=exc)
-                yield frame("error", _problem(500, "INTERNAL_ERROR", "the stream failed", None))
+                body = _problem(500, "INTERNAL_ERROR", "the stream failed", None)
+                yield frame("error", body, last_id)
                 return
             yield event_frame(event)
+            last_id = event.id or last_id
             if event.is_terminal:
                 return
     finally:
@@ -89,10 +94,15 @@ async def sse_frames(
 
 
 def sse_response(
-    events: AsyncIterator[GenerationEvent], keepalive_s: float, status_code: int = 200
+    events: AsyncIterator[GenerationEvent],
+    keepalive_s: float,
+    status_code: int = 200,
+    *,
+    after: str | None = None,
 ) -> Stream:
+    """``after``: the event id the client resumes from (what an early error repeats)."""
     return Stream(
-        sse_frames(events, keepalive_s),
+        sse_frames(events, keepalive_s, after),
         media_type="text/event-stream",
         headers=SSE_HEADERS,
         status_code=status_code,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from dishka import Provider, Scope, provide, provide_all
+from dishka import Provider, Scope, decorate, provide, provide_all
 from redis.asyncio import Redis
 
 from adapters.memory.generation_log import MemoryGenerationLog
@@ -22,14 +22,17 @@ from application.chat.delete_conversation import DeleteConversation
 from application.chat.generation import GenerationServices
 from application.chat.generation_runner import GenerationRunner
 from application.chat.get_conversation import GetConversation
+from application.chat.health import TurnsProbe
 from application.chat.list_conversations import ListConversations
 from application.chat.list_messages import ListMessages
+from application.chat.local_first_log import LocalFirstGenerationLog
 from application.chat.message_saved_listener import MessageSavedListener
 from application.chat.policy import ChatPolicy
 from application.chat.recover_orphaned_generations import RecoverOrphanedGenerations
 from application.chat.resume_generation import ResumeGeneration
 from application.chat.send_message import SendMessage
 from application.chat.update_conversation import UpdateConversation
+from application.health.readiness import HealthProbe
 from application.llm.router import LLMRouter
 from application.ports.clock import Clock
 from application.ports.generation_log import GenerationLog
@@ -93,6 +96,10 @@ class ChatProvider(Provider):
         yield runner
         await runner.shutdown(settings.chat.shutdown_grace_s)
 
+    @decorate
+    def probes(self, probes: list[HealthProbe], runner: GenerationRunner) -> list[HealthProbe]:
+        return [*probes, TurnsProbe(runner)]
+
 
 class MemoryGenerationLogProvider(Provider):
     @provide(scope=Scope.APP)
@@ -122,8 +129,10 @@ class RedisGenerationLogProvider(Provider):
             block_ms=max(50, int(settings.redis.socket_timeout_s * 500)),
             cancel_poll_s=settings.chat.cancel_poll_s,
         )
-        yield log
-        await log.aclose()
+        # Replies run here reach their own clients even while Redis is down.
+        local_first = LocalFirstGenerationLog(log)
+        yield local_first
+        await local_first.aclose()
         await readers.aclose()
 
 

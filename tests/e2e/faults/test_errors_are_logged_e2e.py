@@ -29,9 +29,9 @@ def lines_with(server: RunningServer, event: str, request_id: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def stack(
+def stack_env(
     backend: Backend, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[PrivateRedis, RunningServer]]:
+) -> Iterator[tuple[PrivateRedis, dict[str, str], Path]]:
     if not backend.uses_redis:
         pytest.skip("pool waits and a dying Redis: the server backend")
     tmp: Path = tmp_path_factory.mktemp("logged")
@@ -48,8 +48,26 @@ def stack(
             "PARLEY_DATABASE_POOL_TIMEOUT_S": "0.01",
             "PARLEY_FAKE_GAP_MS": "20",
         }
-        with run_server(env, tmp) as server:
-            yield redis, server
+        yield redis, env, tmp
+
+
+@pytest.fixture(scope="module")
+def stack(
+    stack_env: tuple[PrivateRedis, dict[str, str], Path],
+) -> Iterator[tuple[PrivateRedis, RunningServer]]:
+    redis, env, tmp = stack_env
+    with run_server(env, tmp) as server:
+        yield redis, server
+
+
+@pytest.fixture(scope="module")
+def peer(stack_env: tuple[PrivateRedis, dict[str, str], Path]) -> Iterator[RunningServer]:
+    """Another instance on the same Redis and database: it runs the reply that the
+    instance under test follows (a stream of the instance that runs the reply is served
+    from its own memory, and does not break when Redis dies)."""
+    _, env, tmp = stack_env
+    with run_server(env, tmp) as server:
+        yield server
 
 
 async def test_every_refusal_for_a_full_pool_is_logged_once(
@@ -70,17 +88,23 @@ async def test_every_refusal_for_a_full_pool_is_logged_once(
 
 
 async def test_a_stream_broken_by_a_dying_redis_is_logged_once(
-    stack: tuple[PrivateRedis, RunningServer],
+    stack: tuple[PrivateRedis, RunningServer], peer: RunningServer
 ) -> None:
     redis, server = stack
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+    async with (
+        httpx.AsyncClient(base_url=server.base_url, timeout=30) as http,
+        httpx.AsyncClient(base_url=peer.base_url, timeout=30) as on_peer,
+    ):
         headers = await sign_up(http)
         conversation = await new_conversation(http, headers)
         body = {"content": "tell me a long story " * 20, "stream": True}
-        url = f"{API}/{conversation}/messages"
+        start = f"{API}/{conversation}/messages"
+        async with aconnect_sse(on_peer, "POST", start, json=body, headers=headers) as started:
+            generation = json.loads((await anext(started.aiter_sse())).data)["generation_id"]
+        url = f"{API}/{conversation}/generations/{generation}/events"
         events: list[tuple[str, dict]] = []
         try:
-            async with aconnect_sse(http, "POST", url, json=body, headers=headers) as source:
+            async with aconnect_sse(http, "GET", url, headers=headers) as source:
                 request_id = source.response.headers["x-request-id"]
                 async for sse in source.aiter_sse():
                     events.append((sse.event, json.loads(sse.data)))

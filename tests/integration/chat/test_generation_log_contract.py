@@ -17,6 +17,7 @@ import pytest
 from adapters.memory.generation_log import MemoryGenerationLog
 from adapters.redis.client import create_redis
 from adapters.redis.generation_log import RedisGenerationLog
+from application.chat.local_first_log import LocalFirstGenerationLog
 from application.ports.generation_log import (
     EventsExpired,
     GenerationEvent,
@@ -38,6 +39,7 @@ class Harness:
     now: list[float] = field(default_factory=lambda: [0.0])
     prefix: str = field(default_factory=lambda: f"parley-test-{uuid.uuid4().hex[:12]}:")
     shared_memory: MemoryGenerationLog | None = None
+    making_peer: bool = False
 
     def new(self, *, ttl_s: int = 3600, max_events: int = 10_000) -> GenerationLog:
         if self.kind == "memory":
@@ -48,13 +50,23 @@ class Harness:
             return made
         client = create_redis(REDIS_URL, 1.0)
         self.made.append(client)
-        return RedisGenerationLog(
+        shared = RedisGenerationLog(
             client, prefix=self.prefix, ttl_s=ttl_s, max_events=max_events, cancel_poll_s=0.05
         )
+        if self.kind == "local-first" and not self.making_peer:
+            return LocalFirstGenerationLog(shared)
+        return shared
 
     def peer(self, log: GenerationLog) -> GenerationLog:
-        """Another instance: for memory that is the same process-local object."""
-        return log if self.kind == "memory" else self.new()
+        """Another instance: for memory that is the same process-local object; for the
+        local-first log, a plain Redis one (another instance reads what this one wrote)."""
+        if self.kind == "memory":
+            return log
+        self.making_peer = True
+        try:
+            return self.new()
+        finally:
+            self.making_peer = False
 
     async def let_time_pass(self, seconds: float) -> None:
         if self.kind == "memory":
@@ -63,9 +75,9 @@ class Harness:
             await asyncio.sleep(seconds)
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "local-first"])
 async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
-    if request.param == "redis":
+    if request.param != "memory":
         require_servers()
     made = Harness(request.param)
     yield made

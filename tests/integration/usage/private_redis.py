@@ -41,6 +41,13 @@ class PrivateRedis:
                 time.sleep(0.02)
         raise RuntimeError(f"private redis-server on port {self.port} did not start")
 
+    def kill(self) -> None:
+        """SIGKILL: Redis dies at once, as on a lost host or an OOM kill."""
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.wait(timeout=10)
+
     def stop(self) -> None:
         process, self._process = self._process, None
         if process is not None:

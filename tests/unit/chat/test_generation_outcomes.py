@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 from uuid import uuid4
 
 import pytest
 
 from adapters.memory.generation_log import MemoryGenerationLog
+from application.chat.policy import ChatPolicy
 from application.ports.generation_log import (
     GenerationEvent,
     GenerationInfo,
     GenerationLogUnavailable,
 )
 from application.ports.llm import ProviderTimeout, ProviderUnavailable
+from domain.errors import Unavailable
 from domain.messages import INTERRUPTED, GenerationNotFound, MessageStatus, pending_reply
 from tests.unit.chat.fakes import FakeRouter, Script
 from tests.unit.chat.world import ChatWorld
@@ -198,3 +201,49 @@ async def test_provider_unavailable_reply_is_failed_not_stuck() -> None:
     sent = await world.send(await world.conversation(), wait=True)
     assert sent.assistant_message.status is MessageStatus.FAILED
     assert sent.assistant_message.error_code == "PROVIDER_UNAVAILABLE"
+
+
+async def test_a_probe_counts_orphans_without_finishing_them() -> None:
+    world = ChatWorld()
+    conversation = await world.conversation()
+    orphan = pending_reply(
+        id=uuid4(), conversation_id=conversation.id, model="m1", generation_id=uuid4(),
+        now=world.clock.now(), position=1,
+    )  # fmt: skip
+    await world.uow().messages.add(orphan, lease_until=world.clock.now() - timedelta(seconds=1))
+    assert await world.recover()(act=False) == 1
+    assert world.stored(orphan.id).status is MessageStatus.STREAMING
+    assert await world.recover()() == 1
+
+
+async def test_after_a_database_failure_no_orphan_is_finished_for_a_whole_lease() -> None:
+    """Leases lapse during an outage; live runners renew theirs once it is back."""
+    world = ChatWorld(policy=ChatPolicy(max_message_chars=1000, lease_s=0.6))
+    calls: list[tuple[bool, bool]] = []  # (acted, failed)
+    failing = [False]
+
+    async def sweep(*, act: bool = True) -> int:
+        calls.append((act, failing[0]))
+        if failing[0]:
+            raise Unavailable("the database is down")
+        return 0
+
+    async def until(predicate: Callable[[], bool]) -> None:
+        for _ in range(500):
+            if predicate():
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"never happened: {calls}")
+
+    world.runner.keep_sweeping(sweep)
+    await until(lambda: len(calls) >= 1)
+    assert calls[0] == (True, False)  # healthy: sweeps act
+    failing[0] = True
+    await until(lambda: calls[-1][1])
+    failing[0] = False
+    back = len(calls)
+    await until(lambda: any(acted for acted, _ in calls[back:]))
+    await world.runner.shutdown(grace_s=0)
+    after = [acted for acted, _ in calls[back:]]
+    assert after[0] is False  # the first answer after a failure is only a probe
+    assert after[-1] is True  # acting again once the database answered for a lease

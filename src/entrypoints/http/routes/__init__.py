@@ -31,6 +31,9 @@ Hook = Callable[[AsyncContainer], Awaitable[None]]
 
 STARTUP_HOOKS: list[Hook] = []
 SHUTDOWN_HOOKS: list[Hook] = []
+DRAIN_HOOKS: list[Hook] = []
+"""Run on SIGTERM before the server stops accepting and closes connections."""
+DRAIN_HOOKS.append(chat_lifecycle.stop_generations)
 STARTUP_HOOKS.append(chat_lifecycle.recover_orphaned_generations)
 SHUTDOWN_HOOKS.append(chat_lifecycle.stop_generations)  # first: replies still get indexed
 STARTUP_HOOKS.append(search.start_search_index)

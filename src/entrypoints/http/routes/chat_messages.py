@@ -17,10 +17,12 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from application.chat.cancel_generation import CancelGeneration
+from application.chat.generation_events import GenerationInterrupted
 from application.chat.resume_generation import ResumeGeneration, ResumeGenerationQuery
 from application.chat.send_message import SendMessage, SendMessageCommand, SentMessage
 from application.chat.views import conversation_view, message_view
 from application.identity.principal import Principal
+from domain.messages import INTERRUPTED, MessageStatus
 from entrypoints.http.rate_limit_guard import CHAT_SEND, RATE_LIMIT_STATE, UPSTREAM_STATE
 from entrypoints.http.request_metrics import OVERHEAD_DOC
 from entrypoints.http.routes.chat_dto import (
@@ -44,13 +46,21 @@ CacheHeader = Annotated[
         "context included); the reply says `X-Parley-Cache: hit` or `miss` and `cached`.",
     ),
 ]
+SHUTDOWN_DOC = (
+    "While the instance shuts down: 503 `SHUTTING_DOWN` (send it to another instance); a "
+    "non-stream reply the shutdown stopped is 503 `INTERRUPTED` (its partial text is stored "
+    "as `failed`)."
+)
 SSE_DOC = ResponseSpec(
     data_container=str,
     media_type=EVENT_STREAM,
     description=(
         "Server-Sent Events: `start` {generation_id, user_message, assistant_message_id}, "
         "`delta` {content}, then `done` {message} or `error` (problem body); each with an "
-        "`id:` usable as `Last-Event-ID`; `: keep-alive` comments while idle."
+        "`id:` usable as `Last-Event-ID` (an `error` from the stream itself, such as "
+        "`GENERATION_LOG_UNAVAILABLE`, repeats the last id you have, so resuming with it "
+        "misses nothing); `: keep-alive` comments while idle. A reply stopped by a server "
+        "shutdown ends with `error` `INTERRUPTED` carrying the stored `message`."
     ),
     examples=[
         Example(
@@ -65,7 +75,8 @@ SSE_DOC = ResponseSpec(
     "/{conversation_id:uuid}/messages",
     status_code=201,
     summary="Send a message; get the reply as JSON (201) or as an SSE stream (200)",
-    description="Streams when `stream` is true or the request accepts `text/event-stream`.",
+    description="Streams when `stream` is true or the request accepts `text/event-stream`. "
+    + SHUTDOWN_DOC,
     responses={200: SSE_DOC},
     opt={CHAT_SEND: True},
     response_headers=[OVERHEAD_DOC],
@@ -87,6 +98,7 @@ async def send(
     _publish(request, sent)
     if streaming:
         return await _stream(sent, principal, resume, settings)  # type: ignore[return-value]
+    _refuse_interrupted(sent)
     body = SentMessageOut(
         message_view(sent.user_message), message_view(sent.assistant_message), sent.generation_id,
         _millis(sent), sent.cached,
@@ -100,7 +112,7 @@ async def send(
     summary="Send a message to a new (or a named) conversation in one call",
     description="Without `conversation_id`, the conversation is created with the turn, in "
     "the same transaction: a refused message leaves nothing behind. JSON (201) or SSE (200) "
-    "as for `POST /{id}/messages`; the `start` event names the conversation.",
+    "as for `POST /{id}/messages`; the `start` event names the conversation. " + SHUTDOWN_DOC,
     responses={200: SSE_DOC},
     opt={CHAT_SEND: True},
     response_headers=[OVERHEAD_DOC],
@@ -124,6 +136,7 @@ async def send_new(
     _publish(request, sent)
     if streaming:
         return await _stream(sent, principal, resume, settings)  # type: ignore[return-value]
+    _refuse_interrupted(sent)
     body = StartedTurnOut(
         conversation_view(sent.conversation),
         message_view(sent.user_message),
@@ -161,6 +174,17 @@ def _command(
         system_prompt=system_prompt,
         cache=cache,
     )
+
+
+def _refuse_interrupted(sent: SentMessage) -> None:
+    """A reply the server stopped (a shutdown) is no answer: 503, retry elsewhere. The text
+    it had is stored, as ``failed`` with ``INTERRUPTED``."""
+    reply = sent.assistant_message
+    if reply.status is MessageStatus.FAILED and reply.error_code == INTERRUPTED:
+        raise GenerationInterrupted(
+            "the server stopped before the reply finished; the partial reply is stored as "
+            f"failed (message {reply.id}); send again"
+        )
 
 
 def _opted_in(header: str | None) -> bool:
@@ -223,7 +247,7 @@ async def generation_events(
     query = ResumeGenerationQuery(
         principal.user_id, conversation_id, generation_id, after or last_event_id
     )
-    return sse_response(await resume(query), settings.chat.keepalive_s)
+    return sse_response(await resume(query), settings.chat.keepalive_s, after=query.after)
 
 
 @post(

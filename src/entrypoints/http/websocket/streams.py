@@ -151,11 +151,13 @@ class SocketStreams:
             generation_id=stream.generation_id,
             after=after,
         )
+        last_id = after or "0"
         try:
             async with self._container() as request:
                 events = await (await request.get(ResumeGeneration))(query)
                 async with aclosing(_closable(events)) as reading:
                     async for event in reading:
+                        last_id = event.id
                         if event.kind == "start":
                             if stream.acked:  # the ack went out already (log was late)
                                 continue
@@ -164,7 +166,11 @@ class SocketStreams:
                             return
         except DomainError as exc:
             log.warning("ws_stream_broken", code=exc.code, generation_id=generation)
-            await self._socket.send(error_frame(exc, stream.key))
+            # Names the generation and the last event id the client has: a `resume` with
+            # them continues without a gap once the log is reachable again.
+            broken = error_frame(exc, stream.key)
+            broken.generation_id, broken.event_id = generation, last_id
+            await self._socket.send(broken)
 
     async def _cancel_generation(self, stream: _Stream) -> None:
         assert stream.generation_id is not None
