@@ -111,6 +111,7 @@ class RedisGenerationLogProvider(Provider):
             settings.redis.socket_timeout_s,
             max_connections=settings.redis.max_stream_readers,
             pool_wait_s=settings.redis.pool_wait_s,
+            idle_close_s=settings.redis.idle_close_s,
         )
         log = RedisGenerationLog(
             redis,
