@@ -219,6 +219,19 @@ class ChatSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     cancel_poll_s: Annotated[
         float, _doc("How often a runner checks Redis for cancel requests."), Meta(gt=0)
     ] = 0.25
+    turns_storing_at_once: Annotated[
+        int,
+        _doc("Turns inside their storage transaction at once (per process); more queue."),
+        Meta(ge=1),
+    ] = 16
+    turn_queue: Annotated[
+        int,
+        _doc("Turns that may queue to be stored; one more is refused (503 SERVER_BUSY)."),
+        Meta(ge=0),
+    ] = 2000
+    turn_queue_wait_s: Annotated[
+        float, _doc("A queued turn waits this long at most, then 503 SERVER_BUSY."), Meta(gt=0)
+    ] = 30.0
 
 
 class WebSocketSettings(Struct, kw_only=True, forbid_unknown_fields=True):
