@@ -66,7 +66,7 @@ class RedisSettings(Struct, kw_only=True, forbid_unknown_fields=True):
         int,
         _doc("Connections for ordinary commands (per process); a burst waits for one."),
         Meta(ge=1),
-    ] = 64
+    ] = 256
     pool_wait_s: Annotated[
         float, _doc("Wait this long for a free pooled connection under load."), Meta(gt=0)
     ] = 5.0
