@@ -258,7 +258,7 @@ class WebSocketSettings(Struct, kw_only=True, forbid_unknown_fields=True):
             "push lost while the event bus reconnects (revocations are pushed at once)."
         ),
         Meta(gt=0),
-    ] = 30.0
+    ] = 120.0
 
 
 class JobsSettings(Struct, kw_only=True, forbid_unknown_fields=True):
