@@ -152,8 +152,11 @@ class StreamReads:
                         connection = await self._pool.get_connection()  # type: ignore[no-untyped-call]
                         self._client_id = await _command(connection, "CLIENT", "ID")
                     await self._read_once(connection)
-                except (RedisError, OSError) as exc:
-                    log.warning("generation_log_reads_failed", error=type(exc).__name__)
+                except Exception as exc:  # even a bug here must not leave followers waiting
+                    if isinstance(exc, RedisError | OSError):
+                        log.warning("generation_log_reads_failed", error=type(exc).__name__)
+                    else:
+                        log.exception("generation_log_reads_crashed")
                     self._fail_all(exc)
                     if connection is not None:
                         await _drop(self._pool, connection)
