@@ -63,16 +63,26 @@ class RedisSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     key_prefix: Annotated[str, _doc("Prefix for every key Parley writes.")] = "parley:"
     socket_timeout_s: Annotated[float, _doc("Per-command timeout."), Meta(gt=0)] = 1.0
     max_connections: Annotated[
-        int, _doc("Connections for ordinary commands (per process)."), Meta(ge=1)
-    ] = 512
+        int,
+        _doc("Connections for ordinary commands (per process); a burst waits for one."),
+        Meta(ge=1),
+    ] = 256
     pool_wait_s: Annotated[
         float, _doc("Wait this long for a free pooled connection under load."), Meta(gt=0)
     ] = 5.0
     max_stream_readers: Annotated[
         int,
-        _doc("Connections for stream readers (one per live SSE/WebSocket stream)."),
+        _doc(
+            "Connections for blocking stream reads: one serves every live SSE/WebSocket "
+            "stream of the process (a second only while the first is replaced)."
+        ),
         Meta(ge=1),
-    ] = 4096
+    ] = 2
+    idle_close_s: Annotated[
+        float,
+        _doc("Close pooled connections left idle this long (pools shrink after a burst)."),
+        Meta(gt=0),
+    ] = 60.0
 
 
 class AuthSettings(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -219,6 +229,19 @@ class ChatSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     cancel_poll_s: Annotated[
         float, _doc("How often a runner checks Redis for cancel requests."), Meta(gt=0)
     ] = 0.25
+    turns_storing_at_once: Annotated[
+        int,
+        _doc("Turns inside their storage transaction at once (per process); more queue."),
+        Meta(ge=1),
+    ] = 16
+    turn_queue: Annotated[
+        int,
+        _doc("Turns that may queue to be stored; one more is refused (503 SERVER_BUSY)."),
+        Meta(ge=0),
+    ] = 2000
+    turn_queue_wait_s: Annotated[
+        float, _doc("A queued turn waits this long at most, then 503 SERVER_BUSY."), Meta(gt=0)
+    ] = 30.0
 
 
 class WebSocketSettings(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -245,7 +268,7 @@ class WebSocketSettings(Struct, kw_only=True, forbid_unknown_fields=True):
             "push lost while the event bus reconnects (revocations are pushed at once)."
         ),
         Meta(gt=0),
-    ] = 30.0
+    ] = 120.0
 
 
 class JobsSettings(Struct, kw_only=True, forbid_unknown_fields=True):

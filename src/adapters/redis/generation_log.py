@@ -7,10 +7,10 @@ Keys (under the configured prefix), all expiring ``ttl_s`` after their last writ
 - ``gen:{id}:cancel``: the cancel flag. Runners poll the flags of all their generations with
   one ``MGET`` per interval, so cancel crosses instances without a connection per stream.
 
-Readers block in ``XREAD`` for less than the client's socket timeout and loop. Each blocked
-reader holds a connection for that time, so blocking reads go through their own client
-(``readers``) with a pool sized for the streams one instance serves: sharing the main pool
-let ~100 live streams starve token checks, rate limits and appends. Needs Redis 7+.
+Readers wait for new events through one shared ``XREAD`` per process (``StreamReads``):
+one blocked connection, taken from ``readers``, follows every live stream at once, so the
+number of streams never decides the number of connections, and a blocked read never
+holds a connection that token checks, rate limits or appends need. Needs Redis 7+.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -27,6 +26,7 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from adapters.redis.stream_reads import Entry, StreamReads
 from application.ports.generation_log import (
     EventsExpired,
     GenerationEvent,
@@ -54,7 +54,7 @@ class RedisGenerationLog(SharedGenerationLog):
         cancel_poll_s: float = 0.25,
     ) -> None:
         self._redis = redis
-        self._readers = readers or redis
+        self._reads = StreamReads(redis, readers or redis, block_ms=block_ms, error=_unavailable)
         self._prefix = f"{prefix}gen:"
         self._ttl_s = ttl_s
         self._max_events = max_events
@@ -62,6 +62,11 @@ class RedisGenerationLog(SharedGenerationLog):
         self._cancel_poll_s = cancel_poll_s
         self._cancel_waiters: dict[UUID, tuple[asyncio.Event, int]] = {}
         self._poller: asyncio.Task[None] | None = None
+
+    @property
+    def readers_following(self) -> int:
+        """Reads of this process waiting for new events (all in one shared XREAD)."""
+        return len(self._reads)
 
     async def begin(self, info: GenerationInfo) -> None:
         key = self._key(info.generation_id, "info")
@@ -164,29 +169,30 @@ class RedisGenerationLog(SharedGenerationLog):
             raise GenerationNotFound(f"generation {generation_id} not found")
         if last and _event(last[0]).is_terminal and int(_seq(last[0][0])) <= cursor:
             return  # the client already has the terminal event
-        checked_gap = False
-        while True:
-            since: dict[Any, Any] = {key: f"0-{cursor}"}
-            batch: Any = await _guard(partial(self._readers.xread, since, 500, self._block_ms))
-            entries = batch[0][1] if batch else []
-            if not entries:
-                if not await _guard(
-                    lambda: self._redis.exists(key, self._key(generation_id, "info"))
-                ):
-                    raise GenerationNotFound(f"generation {generation_id} expired")
-                continue
-            if not checked_gap:
-                checked_gap = True
-                if int(_seq(entries[0][0])) > cursor + 1:
-                    raise EventsExpired(
-                        "events after this id were trimmed; read the stored message"
-                    )
-            for entry in entries:
-                event = _event(entry)
-                yield event
-                if event.is_terminal:
-                    return
-            cursor = int(_seq(entries[-1][0]))
+        follower = self._reads.follow(key.encode(), cursor)
+        try:
+            checked_gap = False
+            while True:
+                entries = await follower.next_batch(self._block_ms / 1000)
+                if not entries:
+                    if not await _guard(
+                        lambda: self._redis.exists(key, self._key(generation_id, "info"))
+                    ):
+                        raise GenerationNotFound(f"generation {generation_id} expired")
+                    continue
+                if not checked_gap:
+                    checked_gap = True
+                    if entries[0][0] > cursor + 1:
+                        raise EventsExpired(
+                            "events after this id were trimmed; read the stored message"
+                        )
+                for entry in entries:
+                    event = _followed(entry)
+                    yield event
+                    if event.is_terminal:
+                        return
+        finally:
+            follower.close()
 
     async def snapshot(self, generation_id: UUID) -> list[GenerationEvent]:
         entries: Any = await _guard(lambda: self._redis.xrange(self._key(generation_id, "events")))
@@ -215,6 +221,7 @@ class RedisGenerationLog(SharedGenerationLog):
                 self._cancel_waiters[generation_id] = (event, waiting - 1)
 
     async def aclose(self) -> None:
+        await self._reads.aclose()
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -244,7 +251,13 @@ async def _guard(call: Callable[[], Awaitable[T]]) -> T:
     try:
         return await call()
     except (RedisError, OSError) as exc:
-        raise GenerationLogUnavailable("stream storage is unreachable; try again shortly") from exc
+        raise _unavailable(exc) from exc
+
+
+def _unavailable(exc: BaseException) -> GenerationLogUnavailable:
+    error = GenerationLogUnavailable("stream storage is unreachable; try again shortly")
+    error.__cause__ = exc
+    return error
 
 
 def _encode(data: dict[str, Any]) -> bytes:
@@ -266,6 +279,11 @@ def _stream_id(event: GenerationEvent) -> str:
 
 def _seq(stream_id: Any) -> str:
     return _text(stream_id).split("-", 1)[1]
+
+
+def _followed(entry: Entry) -> GenerationEvent:
+    seq, fields = entry
+    return GenerationEvent(fields[b"k"].decode(), _DECODE(fields[b"d"]), str(seq))  # type: ignore[arg-type]
 
 
 def _event(entry: Any) -> GenerationEvent:

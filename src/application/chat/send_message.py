@@ -16,6 +16,7 @@ from uuid import UUID
 
 import structlog
 
+from application.chat.admission import TurnAdmission, UnlimitedAdmission
 from application.chat.create_conversation import check_system_prompt
 from application.chat.generation_events import start_event
 from application.chat.generation_job import GenerationJob
@@ -93,6 +94,8 @@ class SendMessage:
     - every send counts against the caller's chat-send limit, whatever the transport;
     - ``max_tokens`` is always bounded by the model's and the server's cap, and by the
       remaining quota, reserved in the turn's transaction (refused: nothing is stored);
+    - a burst of turns queues to be stored (``TurnAdmission``, first come first served);
+      past the queue's length or wait the turn is refused (``SERVER_BUSY``), unstored;
     - the user message and a ``streaming`` assistant reply are committed together, then
       the generation starts; it runs on its own, whatever happens to the caller, and it
       settles the reservation;
@@ -115,6 +118,7 @@ class SendMessage:
         policy: ChatPolicy,
         spending: SpendGuard = UnmeteredSpending(),
         chat_limit: ChatSendLimit = NoChatSendLimit(),
+        admission: TurnAdmission = UnlimitedAdmission(),
     ) -> None:
         self._uow = uow
         self._router = router
@@ -126,6 +130,7 @@ class SendMessage:
         self._policy = policy
         self._spending = spending
         self._chat_limit = chat_limit
+        self._admission = admission
 
     async def __call__(self, command: SendMessageCommand) -> SentMessage:
         received = time.perf_counter()
@@ -134,7 +139,7 @@ class SendMessage:
         self._runner.ensure_accepting()
         rate = await self._chat_limit.check(command.owner_id)
         now = self._clock.now()
-        async with self._uow as uow:
+        async with self._admission.slot(), self._uow as uow:
             conversation, created = await self._conversation(uow, command, now)
             spec = self._router.resolve(command.model or conversation.model)
             max_tokens = spec.bound_max_tokens(command.max_tokens, self._policy.server_max_tokens)

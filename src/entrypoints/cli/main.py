@@ -81,6 +81,9 @@ def serve(
         workers=processes,
         log_level="warning",
         access_log=False,
+        # The sans-I/O implementation keeps an idle socket to its transport, parser and a
+        # keep-alive timer; the legacy one adds two tasks and their buffers per socket.
+        ws="websockets-sansio",
         ws_per_message_deflate=False,
         ws_max_size=settings.ws.max_frame_bytes,  # refused (1009) before buffering
         proxy_headers=False,

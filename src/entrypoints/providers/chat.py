@@ -16,6 +16,7 @@ from adapters.redis.client import create_redis
 from adapters.redis.generation_log import RedisGenerationLog
 from adapters.system.tokenizer import EstimatingTokenizer
 from application.caching.completion_cache import CompletionCache
+from application.chat.admission import TurnAdmission
 from application.chat.cancel_generation import CancelGeneration
 from application.chat.create_conversation import CreateConversation
 from application.chat.delete_conversation import DeleteConversation
@@ -58,6 +59,14 @@ class ChatProvider(Provider):
     @provide
     def policy(self, settings: Settings) -> ChatPolicy:
         return chat_policy(settings)
+
+    @provide
+    def admission(self, settings: Settings) -> TurnAdmission:
+        return TurnAdmission(
+            max_active=settings.chat.turns_storing_at_once,
+            max_waiting=settings.chat.turn_queue,
+            max_wait_s=settings.chat.turn_queue_wait_s,
+        )
 
     tokenizer = provide(EstimatingTokenizer, provides=Tokenizer)
     # The search feature overrides this with its indexing hooks.
@@ -118,6 +127,7 @@ class RedisGenerationLogProvider(Provider):
             settings.redis.socket_timeout_s,
             max_connections=settings.redis.max_stream_readers,
             pool_wait_s=settings.redis.pool_wait_s,
+            idle_close_s=settings.redis.idle_close_s,
         )
         log = RedisGenerationLog(
             redis,

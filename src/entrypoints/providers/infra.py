@@ -69,6 +69,7 @@ class RedisProvider(Provider):
             settings.redis.socket_timeout_s,
             max_connections=settings.redis.max_connections,
             pool_wait_s=settings.redis.pool_wait_s,
+            idle_close_s=settings.redis.idle_close_s,
         )
         yield client
         await client.aclose()

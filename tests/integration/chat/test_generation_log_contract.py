@@ -298,14 +298,14 @@ async def test_redis_down_is_a_clean_unavailable_error() -> None:
 
 
 async def test_many_blocked_readers_do_not_starve_other_redis_calls() -> None:
-    """Each live stream blocks a connection in XREAD; with readers on their own pool, the
-    main client (token checks, rate limits, appends) keeps answering past redis-py's
-    default cap of 100 connections.
+    """Live streams wait for their next events in one shared XREAD, so however many there
+    are, the main client (token checks, rate limits, appends) keeps answering and the
+    readers' pool holds a single connection.
 
     What proves it is structural, not a race against the clock: all 150 reads are seen
-    holding a readers' connection at once (more than the main pool's 100 could), and the
-    main client then answers with a pool wait shorter than one blocked read, which a
-    shared pool could not do. The timeouts are otherwise roomy, as on a saturated box."""
+    waiting at once while the readers' pool has at most one connection checked out, and
+    the main client then answers with a pool wait shorter than one blocked read. The
+    timeouts are otherwise roomy, as on a saturated box."""
     require_servers()
     prefix = f"parley-test-{uuid.uuid4().hex[:12]}:"
     main = create_redis(REDIS_URL, 10.0, pool_wait_s=2.0)
@@ -320,17 +320,17 @@ async def test_many_blocked_readers_do_not_starve_other_redis_calls() -> None:
         async def drain(gid: uuid.UUID) -> list[str]:
             return [e.kind async for e in log.read(gid)]
 
-        # Connect the main pool first: 150 reads starting at once must not turn into a
-        # burst of fresh connections racing the pool wait on a loaded machine.
         await asyncio.gather(*(main.ping() for _ in range(100)))
         tasks = [asyncio.create_task(drain(gid)) for gid in ids]
-        await asyncio.wait_for(all_blocked(readers, tasks), 60)
+        await asyncio.wait_for(all_blocked(log, tasks), 60)
+        assert readers_in_use(readers) <= 1
         assert await main.ping()
         for gid in ids:
             await log.append(gid, GenerationEvent("delta", {"content": "x"}))
             await log.append(gid, GenerationEvent("done", {}))
         results = await asyncio.wait_for(asyncio.gather(*tasks), 60)
         assert all(kinds == ["delta", "done"] for kinds in results)
+        assert log.readers_following == 0
     finally:
         for task in tasks:
             task.cancel()
@@ -342,9 +342,9 @@ async def test_many_blocked_readers_do_not_starve_other_redis_calls() -> None:
         await readers.aclose()
 
 
-async def all_blocked(readers: Any, tasks: list[asyncio.Task[list[str]]]) -> None:
-    """Until every reader holds a connection of ``readers`` at once (blocked in XREAD)."""
-    while readers_in_use(readers) < len(tasks):
+async def all_blocked(log: RedisGenerationLog, tasks: list[asyncio.Task[list[str]]]) -> None:
+    """Until every reader waits in the shared read at once."""
+    while log.readers_following < len(tasks):
         assert not any(t.done() for t in tasks), [t.exception() for t in tasks if t.done()]
         await asyncio.sleep(0.05)
 
