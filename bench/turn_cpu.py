@@ -137,7 +137,9 @@ def main() -> None:
             for cycle in range(args.cycles):
                 for name, root in targets:
                     profile = args.profile if cycle == 0 and root == ROOT else ""
-                    results[name].append(run_target(root, env, args, profile))
+                    result = run_target(root, env, args, profile)
+                    results[name].append(result)
+                    print(f"  cycle {cycle + 1}, {name}: {result[0]:.2f} ms/turn, {result[1]:.0f}/s")
         finally:
             for cleanup in backend.cleanup:
                 cleanup()
