@@ -139,7 +139,8 @@ def main() -> None:
                     profile = args.profile if cycle == 0 and root == ROOT else ""
                     result = run_target(root, env, args, profile)
                     results[name].append(result)
-                    print(f"  cycle {cycle + 1}, {name}: {result[0]:.2f} ms/turn, {result[1]:.0f}/s")
+                    cpu, rate = result[0], result[1]
+                    print(f"  cycle {cycle + 1}, {name}: {cpu:.2f} ms/turn, {rate:.0f}/s")
         finally:
             for cleanup in backend.cleanup:
                 cleanup()
