@@ -173,7 +173,7 @@ def run_interleaved(
             server_support.ROOT = root
             srv = stack.enter_context(
                 server_support.run_server(
-                    {**backend.env, **ENV, "PARLEY_DATA_DIR": str(data)}, data
+                    {**backend.env, **ENV, "PARLEY_DATA_DIR": str(data)}, data, ready_timeout_s=120
                 )
             )
             targets.append(Target(name, srv.base_url, srv.process.pid, args.concurrency))
@@ -183,7 +183,10 @@ def run_interleaved(
 
 def run_target(src_root: Path, env: dict[str, str], args: argparse.Namespace, profile: str):
     server_support.ROOT = src_root
-    with tempfile.TemporaryDirectory() as tmp, server_support.run_server(env, Path(tmp)) as srv:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        server_support.run_server(env, Path(tmp), ready_timeout_s=120) as srv,
+    ):
         spy = None
         if profile:
             spy = subprocess.Popen(
