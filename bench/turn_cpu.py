@@ -2,21 +2,26 @@
 checkout in the same run, and a py-spy profile of the server while it works.
 
     .venv/bin/python bench/turn_cpu.py [--backend sqlite|postgres] [--turns 600]
-        [--concurrency 10] [--compare /path/to/other/checkout] [--profile /tmp/turn.svg]
+        [--concurrency 10] [--compare /path/to/other/checkout [--rounds 10]]
+        [--profile /tmp/turn.svg]
 
 Each target is a real `parley serve` (one worker) with the instant fake model. After a
 warm-up, ``turns`` non-streaming `POST /api/v1/conversations/{id}/messages` are sent by
 ``concurrency`` clients; the server process's own CPU time (user + system, from /proc) is
 read before and after, so the load generator's work is not counted. Turns/s is reported
-too, but on a shared machine CPU per turn is the steadier figure. ``--compare`` runs the
-same measurement on another checkout's ``src`` (for example `git worktree add` of the
-previous commit), alternating targets ``--cycles`` times so drifting load hits both.
+too, but on a shared machine CPU per turn is the steadier figure; the event-loop thread's
+share is shown apart (on SQLite the rest is the connection threads). ``--compare`` runs
+another checkout's ``src`` (for example `git worktree add` of the previous commit) at the
+same time, each server on its own database, and alternates short bursts of turns between
+them (``--rounds``), so load from elsewhere on the machine hits both alike. ``--profile``
+records the server with py-spy, sampling only the thread that holds the GIL.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import subprocess
@@ -24,6 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,15 +37,17 @@ sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
 import httpx  # noqa: E402
 import tests.support.server as server_support  # noqa: E402
-from tests.support.backends import postgres_backend, sqlite_backend  # noqa: E402
+from tests.support.backends import Backend, postgres_backend, sqlite_backend  # noqa: E402
 
 ENV = {
     "PARLEY_LIMITS_CHAT_PER_MINUTE": "1000000",
     "PARLEY_LIMITS_DEFAULT_PER_MINUTE": "1000000",
     "PARLEY_AUTH_DEFAULT_PLAN": "unlimited",
     "PARLEY_LOG_LEVEL": "warning",
-    "PARLEY_DATABASE_POOL_SIZE": "20",
-    "PARLEY_DATABASE_MAX_OVERFLOW": "20",
+    # Enough for 10 clients plus the replies' own statements, and modest on a PostgreSQL
+    # server shared with others (--compare runs two servers at once).
+    "PARLEY_DATABASE_POOL_SIZE": "12",
+    "PARLEY_DATABASE_MAX_OVERFLOW": "4",
 }
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -49,8 +57,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
-async def measure(base_url: str, pid: int, turns: int, concurrency: int) -> tuple[float, float]:
-    """(server CPU ms per turn, turns per second)."""
+def loop_thread_seconds(pid: int) -> float:
+    """CPU of the server's main thread (the event loop) alone; the rest is other threads
+    (aiosqlite's connection threads on SQLite)."""
+    return cpu_seconds_of(Path(f"/proc/{pid}/task/{pid}/stat"))
+
+
+def cpu_seconds_of(stat: Path) -> float:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+async def measure(
+    base_url: str, pid: int, turns: int, concurrency: int
+) -> tuple[float, float, float]:
+    """(server CPU ms per turn, turns per second, event-loop thread's CPU ms per turn)."""
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as http:
         email = f"bench-{uuid.uuid4().hex[:10]}@example.com"
@@ -71,21 +92,108 @@ async def measure(base_url: str, pid: int, turns: int, concurrency: int) -> tupl
 
         await asyncio.gather(*(client(i, 10) for i in range(concurrency)))  # warm-up
         per_client = max(1, turns // concurrency)
-        cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
+        cpu0, loop0, wall0 = cpu_seconds(pid), loop_thread_seconds(pid), time.perf_counter()
         await asyncio.gather(*(client(i, per_client) for i in range(concurrency)))
         cpu, wall = cpu_seconds(pid) - cpu0, time.perf_counter() - wall0
+        loop = loop_thread_seconds(pid) - loop0
     done = per_client * concurrency
-    return cpu * 1000 / done, done / wall
+    return cpu * 1000 / done, done / wall, loop * 1000 / done
+
+
+class Target:
+    """One server under load, measured burst by burst (for interleaving)."""
+
+    def __init__(self, name: str, base_url: str, pid: int, concurrency: int) -> None:
+        self.name, self.pid, self.concurrency = name, pid, concurrency
+        limits = httpx.Limits(max_connections=concurrency)
+        self.http = httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30)
+        self.headers: dict[str, str] = {}
+        self.ids: list[str] = []
+        self.cpu = self.loop = self.wall = 0.0
+        self.turns = 0
+
+    async def setup(self) -> None:
+        email = f"bench-{uuid.uuid4().hex[:10]}@example.com"
+        reg = await self.http.post(
+            "/api/v1/auth/register", json={"email": email, "password": "bench password 1"}
+        )
+        self.headers = {"Authorization": f"Bearer {reg.json()['access_token']}"}
+        for _ in range(self.concurrency):
+            made = await self.http.post("/api/v1/conversations", json={}, headers=self.headers)
+            self.ids.append(made.json()["id"])
+        await self._send(10)  # warm-up
+
+    async def _send(self, per_client: int) -> None:
+        async def client(i: int) -> None:
+            path = f"/api/v1/conversations/{self.ids[i]}/messages"
+            for _ in range(per_client):
+                sent = await self.http.post(
+                    path, json={"content": "Say hello"}, headers=self.headers
+                )
+                assert sent.status_code == 201, sent.text
+
+        await asyncio.gather(*(client(i) for i in range(self.concurrency)))
+
+    async def burst(self, per_client: int) -> None:
+        cpu0, loop0 = cpu_seconds(self.pid), loop_thread_seconds(self.pid)
+        wall0 = time.perf_counter()
+        await self._send(per_client)
+        self.wall += time.perf_counter() - wall0
+        self.cpu += cpu_seconds(self.pid) - cpu0
+        self.loop += loop_thread_seconds(self.pid) - loop0
+        self.turns += per_client * self.concurrency
+
+    def result(self) -> tuple[float, float, float]:
+        return self.cpu * 1000 / self.turns, self.turns / self.wall, self.loop * 1000 / self.turns
+
+
+async def interleave(targets: list[Target], turns: int, rounds: int) -> None:
+    """Short bursts, alternating targets: whatever else loads the machine hits each alike."""
+    for target in targets:
+        await target.setup()
+    per_client = max(1, turns // rounds // targets[0].concurrency)
+    for round_ in range(rounds):
+        for target in targets if round_ % 2 == 0 else reversed(targets):
+            await target.burst(per_client)
+    for target in targets:
+        await target.http.aclose()
+
+
+def run_interleaved(
+    roots: list[tuple[str, Path]], make: Callable[[Path], Backend], args: argparse.Namespace
+) -> dict[str, tuple[float, float, float]]:
+    """Every target's server at once, each on its own database, measured in turns."""
+    with contextlib.ExitStack() as stack:
+        targets = []
+        for name, root in roots:
+            data = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            backend = make(data)
+            for cleanup in backend.cleanup:
+                stack.callback(cleanup)
+            server_support.ROOT = root
+            srv = stack.enter_context(
+                server_support.run_server(
+                    {**backend.env, **ENV, "PARLEY_DATA_DIR": str(data)}, data, ready_timeout_s=120
+                )
+            )
+            targets.append(Target(name, srv.base_url, srv.process.pid, args.concurrency))
+        asyncio.run(interleave(targets, args.turns, args.rounds))
+        return {t.name: t.result() for t in targets}
 
 
 def run_target(src_root: Path, env: dict[str, str], args: argparse.Namespace, profile: str):
     server_support.ROOT = src_root
-    with tempfile.TemporaryDirectory() as tmp, server_support.run_server(env, Path(tmp)) as srv:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        server_support.run_server(env, Path(tmp), ready_timeout_s=120) as srv,
+    ):
         spy = None
         if profile:
             spy = subprocess.Popen(
                 [str(Path(sys.executable).parent / "py-spy"), "record", "-o", profile,
                  "--pid", str(srv.process.pid), "--rate", "250", "--nonblocking",
+                 # Only the thread holding the GIL: CPU spent, not threads idling.
+                 "--gil",
                  *(["--format", "raw"] if profile.endswith(".txt") else [])],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
@@ -108,32 +216,48 @@ def main() -> None:
     parser.add_argument(
         "--profile", default="", help="py-spy profile of this checkout: .svg, or .txt (collapsed)"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=10, help="with --compare: bursts per target, alternating"
+    )
     args = parser.parse_args()
+    make = postgres_backend if args.backend == "postgres" else sqlite_backend
+    if args.compare:
+        compared = run_interleaved(
+            [("this checkout", ROOT), (f"compare: {args.compare}", Path(args.compare))],
+            make,
+            args,
+        )
+        print(f"\nstored turns, {args.backend}, concurrency {args.concurrency}, {args.turns} "
+              f"turns per target in {args.rounds} alternating bursts")  # fmt: skip
+        print(f"{'target':<48} {'CPU ms/turn':>12} {'loop thread':>12} {'turns/s':>9}")
+        for name, (cpu, rate, loop) in compared.items():
+            print(f"{name:<48} {cpu:>12.2f} {loop:>12.2f} {rate:>9.0f}")
+        mine, other = (r[0] for r in compared.values())
+        print(f"CPU per turn, this / compare: {mine / other:.2f}x")
+        return
     with tempfile.TemporaryDirectory() as data:
-        make = postgres_backend if args.backend == "postgres" else sqlite_backend
         backend = make(Path(data))
         env = {**backend.env, **ENV, "PARLEY_DATA_DIR": data}
         targets = [("this checkout", ROOT)]
-        if args.compare:
-            targets.append((f"compare: {args.compare}", Path(args.compare)))
-        results: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in targets}
+        results: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _ in targets}
         try:
             for cycle in range(args.cycles):
                 for name, root in targets:
                     profile = args.profile if cycle == 0 and root == ROOT else ""
-                    results[name].append(run_target(root, env, args, profile))
+                    result = run_target(root, env, args, profile)
+                    results[name].append(result)
+                    cpu, rate = result[0], result[1]
+                    print(f"  cycle {cycle + 1}, {name}: {cpu:.2f} ms/turn, {rate:.0f}/s")
         finally:
             for cleanup in backend.cleanup:
                 cleanup()
     print(f"\nstored turns, {args.backend}, concurrency {args.concurrency}, {args.turns} turns")
-    print(f"{'target':<48} {'CPU ms/turn':>12} {'turns/s':>9}")
+    print(f"{'target':<48} {'CPU ms/turn':>12} {'loop thread':>12} {'turns/s':>9}")
     for name, runs in results.items():
         cpu = statistics.median(r[0] for r in runs)
         rate = statistics.median(r[1] for r in runs)
-        print(f"{name:<48} {cpu:>12.2f} {rate:>9.0f}")
-    if args.compare:
-        mine, other = (statistics.median(r[0] for r in results[n]) for n, _ in targets)
-        print(f"CPU per turn, this / compare: {mine / other:.2f}x")
+        loop = statistics.median(r[2] for r in runs)
+        print(f"{name:<48} {cpu:>12.2f} {loop:>12.2f} {rate:>9.0f}")
 
 
 if __name__ == "__main__":

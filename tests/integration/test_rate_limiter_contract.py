@@ -12,6 +12,7 @@ from adapters.redis.rate_limiter import RedisRateLimiter
 from application.ports.rate_limiter import RateLimit, RateLimiter, RateLimiterUnavailable
 from domain.errors import TooManyRequests
 from tests.integration.identity_stores import KINDS, UNREACHABLE_REDIS, rate_limiter, redis_prefix
+from tests.support.backends import require_servers
 
 
 @pytest.fixture(params=KINDS)
@@ -74,3 +75,42 @@ async def test_a_redis_limiter_that_cannot_reach_redis_fails_closed() -> None:
         with pytest.raises(RateLimiterUnavailable) as caught:
             await limiter.hit(fresh_key(), RateLimit(5, 60))
         assert caught.value.code == "RATE_LIMITER_UNAVAILABLE"
+
+
+async def test_a_redis_hit_is_one_round_trip_on_the_counters_of_the_limits_library() -> None:
+    """Counters written before this limiter counted hits itself (by the ``limits``
+    library's sliding window) keep counting: same keys, same arithmetic."""
+    from limits import RateLimitItemPerSecond
+    from limits.aio.storage import RedisStorage
+    from limits.aio.strategies import SlidingWindowCounterRateLimiter
+
+    require_servers()
+    async with redis_prefix() as (client, prefix):
+        storage = RedisStorage(
+            "async+redis://",
+            implementation="redispy",
+            key_prefix=f"{prefix}ratelimit",
+            connection_pool=client.connection_pool,
+        )
+        library = SlidingWindowCounterRateLimiter(storage)
+        key, limit = fresh_key(), RateLimit(5, 60)
+        item = RateLimitItemPerSecond(limit.amount, limit.period_s)
+        for _ in range(2):
+            assert await library.hit(item, key)
+        limiter = RedisRateLimiter(client, prefix)
+        calls: list[object] = []
+        original = client.evalsha
+
+        async def counting(*args: object, **kwargs: object) -> object:
+            calls.append(args[0])
+            return await original(*args, **kwargs)
+
+        client.evalsha = counting  # type: ignore[method-assign]
+        decision = await limiter.hit(key, limit)
+        assert len(calls) == 1, "one script call per hit"
+        assert (decision.allowed, decision.remaining) == (True, 2)
+        assert (await library.get_window_stats(item, key)).remaining == 2
+        for _ in range(2):
+            assert (await limiter.hit(key, limit)).allowed
+        assert not await library.hit(item, key), "the library sees our hits too"
+        assert not (await limiter.hit(key, limit)).allowed

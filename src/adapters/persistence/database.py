@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -14,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from adapters.persistence import sqlite_connection
 
 
 def create_engine(
@@ -33,8 +36,14 @@ def create_engine(
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        database = make_url(url).database or ""
         engine = create_async_engine(
-            url, echo=echo, connect_args={"timeout": 30}, pool_size=pool_size, max_overflow=0
+            url,
+            echo=echo,
+            pool_size=pool_size,
+            max_overflow=0,
+            # One thread hop per statement instead of aiosqlite's four (see the module).
+            async_creator=partial(sqlite_connection.connect, database, timeout=30),
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
@@ -85,7 +94,11 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     """Take the write lock when a transaction starts. A deferred transaction that reads and
     then writes fails at once with SQLITE_BUSY if another writer committed in between (the
     busy timeout does not apply to that case); BEGIN IMMEDIATE makes it wait its turn."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    driver = connection.connection.driver_connection
+    if isinstance(driver, sqlite_connection.SqliteConnection):
+        driver.begin_immediate()  # sent with the transaction's first statement
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -1,23 +1,19 @@
-"""Redis rate limiter: the ``limits`` library's Redis storage (atomic Lua) behind the port.
+"""Redis rate limiter: a sliding-window counter in one atomic Lua script per hit.
 
-It shares the process's Redis connection pool and Parley's key prefix, so limits hold
-across every instance.
+Every instance shares the counters (under Parley's key prefix), so limits hold across
+instances. One script both counts the hit and returns the window it was counted in, so a
+hit is one round trip; the counters are those of the ``limits`` library's sliding-window
+strategy (same keys, same arithmetic), which this limiter used before.
 
-The reset time is computed here from the raw window rather than taken from the library's
-``get_window_stats``: that takes the current window's TTL modulo the period, and Redis
-reports TTLs in whole milliseconds, so a window read in the millisecond it was created
-(TTL exactly two periods) came back as "resets now" and a denied hit got
-``reset_after_s == 0``.
+The reset time is computed here from the raw window: Redis reports TTLs in whole
+milliseconds, and a window read in the millisecond it was created (TTL exactly two
+periods) must not come back as "resets now" (a denied hit with ``reset_after_s == 0``).
 """
 
 from __future__ import annotations
 
 import math
 
-from limits import RateLimitItemPerSecond
-from limits.aio.storage import RedisStorage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from limits.errors import StorageError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -28,29 +24,59 @@ from application.ports.rate_limiter import (
     RateLimiterUnavailable,
 )
 
+# KEYS: previous window, current window. ARGV: limit, period (s).
+# Returns {allowed, previous count, previous TTL ms, current count, current TTL ms}.
+# The current counter lives two periods; once its TTL is under one period it becomes the
+# previous counter and a fresh current one starts. The hit counts when
+# floor(previous * previous_ttl / period) + current + 1 stays within the limit; a denied
+# hit is not counted.
+_HIT = """
+local limit = tonumber(ARGV[1])
+local expiry = tonumber(ARGV[2]) * 1000
+local current_ttl = tonumber(redis.call('pttl', KEYS[2]))
+if current_ttl > 0 and current_ttl < expiry then
+    redis.call('rename', KEYS[2], KEYS[1])
+    redis.call('set', KEYS[2], 0, 'PX', current_ttl + expiry)
+end
+local previous_count = tonumber(redis.call('get', KEYS[1])) or 0
+local previous_ttl = math.max(tonumber(redis.call('pttl', KEYS[1])) or 0, 0)
+local current_count = tonumber(redis.call('get', KEYS[2])) or 0
+current_ttl = math.max(tonumber(redis.call('pttl', KEYS[2])) or 0, 0)
+local weighted = math.floor(previous_count * previous_ttl / expiry) + current_count
+if limit < 1 or weighted + 1 > limit then
+    return {0, previous_count, previous_ttl, current_count, current_ttl}
+end
+if redis.call('exists', KEYS[2]) == 1 then
+    current_count = redis.call('incrby', KEYS[2], 1)
+else
+    redis.call('set', KEYS[2], 1, 'PX', expiry * 2)
+    current_count = 1
+    current_ttl = expiry * 2
+end
+return {1, previous_count, previous_ttl, current_count, current_ttl}
+"""
+
 
 class RedisRateLimiter(RateLimiter):
     """Sliding-window counter: two counters per key, O(1) per hit, atomic in Redis."""
 
     def __init__(self, redis: Redis, key_prefix: str) -> None:
-        self._storage = RedisStorage(
-            "async+redis://",
-            implementation="redispy",
-            key_prefix=f"{key_prefix}ratelimit",
-            wrap_exceptions=True,
-            connection_pool=redis.connection_pool,  # type: ignore[arg-type]  # forwarded to redis
-        )
-        self._strategy = SlidingWindowCounterRateLimiter(self._storage)
+        self._redis = redis
+        self._prefix = f"{key_prefix}ratelimit:"
+        self._hit = redis.register_script(_HIT)
 
     async def hit(self, key: str, limit: RateLimit) -> RateDecision:
-        item = RateLimitItemPerSecond(limit.amount, limit.period_s)
+        current_key = f"{self._prefix}{{LIMITER/{key}/{limit.amount}/{limit.period_s}/second}}"
         try:
-            allowed = await self._strategy.hit(item, key)
-            window = await self._storage.get_sliding_window(item.key_for(key), item.get_expiry())
-        except (StorageError, RedisError, OSError) as exc:
+            answer = await self._hit(
+                keys=[f"{current_key}/-1", current_key], args=[limit.amount, limit.period_s]
+            )
+        except (RedisError, OSError) as exc:
             raise RateLimiterUnavailable("rate limiting is unavailable; try again") from exc
-        previous, previous_ttl, current, current_ttl = window
-        period = float(item.get_expiry())
+        allowed = bool(int(answer[0]))
+        previous, current = int(answer[1]), int(answer[3])
+        previous_ttl, current_ttl = float(answer[2]) / 1000, float(answer[4]) / 1000
+        period = float(limit.period_s)
         counted = math.floor(previous * previous_ttl / period) + current
         frees_in = next_slot_frees_in(period, previous, previous_ttl, current, current_ttl)
         if allowed:

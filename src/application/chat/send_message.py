@@ -140,12 +140,9 @@ class SendMessage:
         rate = await self._chat_limit.check(command.owner_id)
         now = self._clock.now()
         async with self._admission.slot(), self._uow as uow:
-            conversation, created = await self._conversation(uow, command, now)
+            conversation, created, history = await self._conversation(uow, command, now)
             spec = self._router.resolve(command.model or conversation.model)
             max_tokens = spec.bound_max_tokens(command.max_tokens, self._policy.server_max_tokens)
-            history = [] if created else await uow.messages.prompt_history(
-                conversation.id, self._policy.history_messages
-            )  # fmt: skip
             fitted = fit_context(
                 system_prompt=conversation.system_prompt,
                 history=history,
@@ -225,17 +222,19 @@ class SendMessage:
 
     async def _conversation(
         self, uow: UnitOfWork, command: SendMessageCommand, now: datetime
-    ) -> tuple[Conversation, bool]:
-        """The conversation with the turn's two positions claimed (one statement), or a new
-        one, not yet stored."""
+    ) -> tuple[Conversation, bool, list[Turn]]:
+        """The conversation with the turn's two positions claimed and its prompt history
+        (one round trip where the database allows), or a new one, not yet stored."""
         if command.conversation_id is not None:
-            found = await uow.conversations.claim_turn(
-                command.conversation_id, command.owner_id, 2, now
-            )
-            if found is None:
+            claimed = await uow.conversations.claim_turn_with_history(
+                command.conversation_id, command.owner_id, 2, now,
+                uow.messages, self._policy.history_messages,
+            )  # fmt: skip
+            if claimed is None:
                 raise ConversationNotFound(f"conversation {command.conversation_id} not found")
+            found, history = claimed
             found.touch(now)
-            return found, False
+            return found, False, history
         spec = self._router.resolve(command.model)
         new = Conversation.start(
             id=self._ids.new_id(),
@@ -244,7 +243,7 @@ class SendMessage:
             now=now,
             system_prompt=command.system_prompt,
         )
-        return new, True
+        return new, True, []
 
     async def _open_log(
         self,

@@ -70,6 +70,23 @@ class ConversationRepository(Protocol):
         conversation.message_count = before
         return conversation
 
+    async def claim_turn_with_history(
+        self,
+        conversation_id: UUID,
+        owner_id: UUID,
+        added: int,
+        now: datetime,
+        messages: MessageRepository,
+        history_limit: int,
+    ) -> tuple[Conversation, list[Turn]] | None:
+        """``claim_turn``, then the conversation's prompt history as
+        ``messages.prompt_history`` gives it (read after the claim). Adapters that can may
+        do both in one round trip."""
+        conversation = await self.claim_turn(conversation_id, owner_id, added, now)
+        if conversation is None:
+            return None
+        return conversation, await messages.prompt_history(conversation.id, history_limit)
+
     @abstractmethod
     async def set_summary(self, conversation_id: UUID, owner_id: UUID, summary: str) -> bool:
         """Store a summarize job's result; False if the conversation is gone."""

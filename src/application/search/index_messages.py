@@ -43,7 +43,9 @@ class IndexMessages:
             NewMessageVector(message, self._embedder.model, pack_vector(vector))
             for message, vector in zip(wanted, vectors, strict=True)
         ]
-        async with self._uow_factory() as uow:
+        # One INSERT for the batch: it commits on its own (no BEGIN and COMMIT round
+        # trips after every chat turn).
+        async with self._uow_factory.single_statement() as uow:
             stored = await uow.message_vectors.add(rows)
             await uow.commit()
         await self._index.add(stored)

@@ -51,6 +51,10 @@ class InfraProvider(Provider):
     def uow_factory(
         self, engine: AsyncEngine, factory: async_sessionmaker[AsyncSession]
     ) -> UnitOfWorkFactory:
+        if engine.dialect.name == "sqlite":
+            # No round trip to save on SQLite, and switching a pooled connection to
+            # autocommit and back costs statements of its own: one factory serves both.
+            return SqlUnitOfWorkFactory(factory)
         autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         return SqlUnitOfWorkFactory(factory, create_session_factory(autocommit))
 

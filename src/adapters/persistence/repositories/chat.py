@@ -8,6 +8,7 @@ turn showed to be most of its CPU once a conversation has some history.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,12 +24,15 @@ from sqlalchemy import (
     case,
     delete,
     exists,
+    func,
     insert,
+    literal_column,
     or_,
     select,
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -82,6 +86,37 @@ _PROMPT_HISTORY = (
     )
     .order_by(_M.position.desc())
     .limit(bindparam("p_limit"))
+)
+# PostgreSQL: the claim and the prompt history in one round trip. The history is for the
+# claimed conversation only: no row comes back unless the claim matched (the owner's).
+# Like a read right after the claim, it sees the messages committed before this statement.
+_HISTORY_ROWS = (
+    select(_M.role, _M.content, _M.position)
+    .where(
+        _M.conversation_id == bindparam("p_history_of"),
+        _M.status.in_(PROMPT_STATUSES),
+        _M.content != "",
+    )
+    .order_by(_M.position.desc())
+    .limit(bindparam("p_limit"))
+    .subquery("h")
+)
+_CLAIMED = _CLAIM_TURN.cte("claimed")
+_CLAIM_WITH_HISTORY = select(
+    _CLAIMED,
+    select(
+        func.coalesce(
+            func.json_agg(
+                aggregate_order_by(
+                    func.json_build_array(_HISTORY_ROWS.c.role, _HISTORY_ROWS.c.content),
+                    _HISTORY_ROWS.c.position,
+                )
+            ),
+            literal_column("'[]'::json"),
+        )
+    )
+    .scalar_subquery()
+    .label("history"),
 )
 _FINISH = (
     update(MESSAGES)
@@ -147,6 +182,42 @@ class SqlConversationRepository(ConversationRepository):
         conversation = _conversation(row)
         conversation.message_count -= added
         return conversation
+
+    async def claim_turn_with_history(
+        self,
+        conversation_id: UUID,
+        owner_id: UUID,
+        added: int,
+        now: datetime,
+        messages: MessageRepository,
+        history_limit: int,
+    ) -> tuple[Conversation, list[Turn]] | None:
+        if self._session.get_bind().dialect.name != "postgresql":
+            # SQLite has no UPDATE inside a WITH; two statements on one connection there
+            # cost no network round trip.
+            return await super().claim_turn_with_history(
+                conversation_id, owner_id, added, now, messages, history_limit
+            )
+        result = await self._session.execute(
+            _CLAIM_WITH_HISTORY,
+            {
+                "p_id": conversation_id,
+                "p_owner_id": owner_id,
+                "p_added": added,
+                "p_now": now,
+                "p_history_of": conversation_id,
+                "p_limit": history_limit,
+            },
+        )
+        row = result.first()
+        if row is None:
+            return None
+        conversation = _conversation(row)
+        conversation.message_count -= added
+        history = row.history
+        if isinstance(history, str | bytes):
+            history = json.loads(history)
+        return conversation, [Turn(role, content) for role, content in history]
 
     async def page(
         self,
