@@ -1,6 +1,8 @@
 """P5: owner-restricted vector search, Parley's index adapter vs hnswlib (and faiss).
 
     .venv/bin/python bench/search.py [--vectors 100000] [--owners 1000] [--queries 1000]
+        [--rounds 5] [--parley 1024:24:bf16 4096:16:f32] [--skip hnswlib-filter faiss]
+    .venv/bin/python bench/search.py --crossover 256 512 1024 1536 2048   # exact vs graph
 
 Data: clustered synthetic unit vectors (384 dims). Owners have Zipf-like sizes (the
 biggest has ~13% of all vectors, hundreds have a handful), each owner's vectors come from
@@ -10,11 +12,19 @@ only that owner's vectors; recall@10 is measured against exact search in the own
 
 Systems, side by side in one run (one thread for search everywhere):
 - parley: ``adapters.vector.UsearchVectorIndex`` through its public methods (exact scan
-  up to ``exact_max`` vectors per owner, a private usearch HNSW graph above).
-- hnswlib per owner: one hnswlib graph per owner, ef tuned to reach recall 0.99.
+  up to ``exact_max`` vectors per owner, a private usearch HNSW graph above), once per
+  ``--parley exact_max:connectivity:graph_dtype``.
+- hnswlib per owner: one hnswlib graph per owner, at M=16 and at each Parley
+  connectivity; the ratio column compares with the fastest of them.
 - hnswlib global + filter: one graph, ``filter=`` keeps the owner's labels, ef tuned.
 - faiss global HNSW + IDSelector (filtered search), and faiss exact per owner.
 hnswlib and faiss are not Parley dependencies: install them into the venv to compare.
+
+Fairness: every system with a breadth (ef) gets the smallest one whose recall@10 over the
+same queries reaches 0.99, found by doubling then bisecting (recall does not depend on
+timing). Then ``--rounds`` timed passes run interleaved, system after system, and the
+rate is queries per median pass of process CPU time, so the rest of a shared machine
+slows no system more than another; wall-clock q/s is printed beside it.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 Why per owner and role: results must only ever come from the caller's own vectors, and
 usearch cannot filter a search from Python. A private partition per (owner, role) makes
-isolation structural and keeps recall at 1.0 for small owners (exact scan) and ≥ 0.99 for
-large ones (HNSW with a generous ``expansion_search``); "similar prompts" searches just the
-owner's ``user`` partition. See ``bench/search.py`` for the figures.
+isolation structural and keeps recall at 1.0 for small owners (exact scan); large ones get
+a bf16 HNSW graph whose ``expansion_search`` trades recall for speed (the default reaches
+recall@10 0.99 over ``bench/search.py``'s query mix, less on its very largest owner);
+"similar prompts" searches just the owner's ``user`` partition.
 
 Concurrency: searches are synchronous and run on the event loop thread. Writers hold one
 asyncio lock; the only work moved to a thread is building a brand-new graph (nobody can
