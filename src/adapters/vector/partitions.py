@@ -9,10 +9,12 @@ outgrows that.
 A graph stores its vectors as bfloat16 (half of float32's bytes, so each hop of the walk
 touches half the memory; usearch scores bf16 with the CPU's native instructions where it
 has them). Measured on the benchmark's clustered data, bf16 at one ``expansion_search``
-gives the same recall@10 as float32 within 0.005 at 0.7-0.8x its CPU per query. int8 was
+gives the same recall@10 as float32 within 0.005 at 0.6-0.8x its CPU per query. int8 was
 tried too: its walk is cheapest but ranks neighbours coarsely (recall 0.80 where bf16
 has 0.93), and re-scoring its candidates exactly from a float32 copy cost more in Python
-than the walk saved. Scores a graph returns carry bf16's rounding (about 1e-3).
+than the walk saved. Scores a graph returns carry bf16's rounding (about 1e-3), and so
+do the vectors of a graph that shrinks back to an exact scan (the database keeps the
+float32 originals, which any rebuild of the index reads again).
 
 Vectors are unit length on the way in, so the inner product is the cosine similarity.
 All methods are synchronous and CPU-bound; the index decides which thread runs them.
