@@ -1,6 +1,8 @@
 """P5: owner-restricted vector search, Parley's index adapter vs hnswlib (and faiss).
 
     .venv/bin/python bench/search.py [--vectors 100000] [--owners 1000] [--queries 1000]
+        [--rounds 5] [--parley 1024:24:bf16 4096:16:f32] [--skip hnswlib-filter faiss]
+    .venv/bin/python bench/search.py --crossover 256 512 1024 1536 2048   # exact vs graph
 
 Data: clustered synthetic unit vectors (384 dims). Owners have Zipf-like sizes (the
 biggest has ~13% of all vectors, hundreds have a handful), each owner's vectors come from
@@ -10,11 +12,19 @@ only that owner's vectors; recall@10 is measured against exact search in the own
 
 Systems, side by side in one run (one thread for search everywhere):
 - parley: ``adapters.vector.UsearchVectorIndex`` through its public methods (exact scan
-  up to ``exact_max`` vectors per owner, a private usearch HNSW graph above).
-- hnswlib per owner: one hnswlib graph per owner, ef tuned to reach recall 0.99.
+  up to ``exact_max`` vectors per owner, a private usearch HNSW graph above), once per
+  ``--parley exact_max:connectivity:graph_dtype``.
+- hnswlib per owner: one hnswlib graph per owner, at M=16 and at each Parley
+  connectivity; the ratio column compares with the fastest of them.
 - hnswlib global + filter: one graph, ``filter=`` keeps the owner's labels, ef tuned.
 - faiss global HNSW + IDSelector (filtered search), and faiss exact per owner.
 hnswlib and faiss are not Parley dependencies: install them into the venv to compare.
+
+Fairness: every system with a breadth (ef) gets the smallest one whose recall@10 over the
+same queries reaches 0.99, found by doubling then bisecting (recall does not depend on
+timing). Then ``--rounds`` timed passes run interleaved, system after system, and the
+rate is queries per median pass of process CPU time, so the rest of a shared machine
+slows no system more than another; wall-clock q/s is printed beside it.
 """
 
 from __future__ import annotations
@@ -23,24 +33,31 @@ import argparse
 import asyncio
 import gc
 import os
+import statistics
 import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from adapters.vector.usearch_index import UsearchVectorIndex
+from adapters.vector.partitions import GRAPH_DTYPE, ExactPartition, HnswPartition, Partition
+from adapters.vector.usearch_index import (
+    DEFAULT_CONNECTIVITY,
+    DEFAULT_EXACT_MAX,
+    DEFAULT_EXPANSION_SEARCH,
+    UsearchVectorIndex,
+)
 from application.ports.vector_index import VectorRecord
 
 DIM = 384
 K = 10
 TARGET_RECALL = 0.99
-EF_STEPS = (16, 32, 64, 128, 256, 512, 1024)
+EF_MAX = 1024
 
 
 @dataclass
@@ -51,18 +68,6 @@ class Data:
     queries: np.ndarray
     query_owner: np.ndarray
     truth: list[np.ndarray]  # per query: exact top-k row numbers within the owner
-
-
-@dataclass
-class Result:
-    system: str
-    params: str
-    build_s: float
-    memory_mb: float
-    p50_us: float
-    p99_us: float
-    qps: float
-    recall: float
 
 
 def rss_mb() -> float:
@@ -101,31 +106,72 @@ def make_data(n: int, owners: int, queries: int, seed: int = 7) -> Data:
     return Data(vectors, owner_of, rows_of, query_vectors, query_owner, truth)
 
 
-def measure(
-    data: Data, search: Callable[[np.ndarray, int], np.ndarray]
-) -> tuple[float, float, float, float]:
-    """(p50 µs, p99 µs, queries/s, recall@10); ``search(query, owner)`` returns row numbers."""
-    for q, o in zip(data.queries[:20], data.query_owner[:20], strict=True):
-        search(q, int(o))  # warm up
-    latencies, hits, wanted = [], 0, 0
-    started = time.perf_counter()
+@dataclass
+class System:
+    """One contender: ``search(query, owner)`` returns row numbers; ``set_ef`` its breadth."""
+
+    name: str
+    params: Callable[[], str]
+    build_s: float
+    memory_mb: float
+    search: Callable[[np.ndarray, int], np.ndarray]
+    set_ef: Callable[[int], None] | None = None
+    ef: int | None = None
+    passes: list[tuple[float, float]] = field(default_factory=list)  # (cpu s, wall s)
+    cpu_us: list[float] = field(default_factory=list)  # per query, all passes
+
+
+def recall_of(data: Data, search: Callable[[np.ndarray, int], np.ndarray]) -> float:
+    hits = wanted = 0
     for q, o, truth in zip(data.queries, data.query_owner, data.truth, strict=True):
-        t0 = time.perf_counter()
-        found = search(q, int(o))
-        latencies.append(time.perf_counter() - t0)
-        hits += len(set(found.tolist()) & set(truth.tolist()))
+        hits += len(set(search(q, int(o)).tolist()) & set(truth.tolist()))
         wanted += len(truth)
-    elapsed = time.perf_counter() - started
-    us = np.array(latencies) * 1e6
-    return (
-        float(np.percentile(us, 50)),
-        float(np.percentile(us, 99)),
-        len(us) / elapsed,
-        hits / wanted,
-    )
+    return hits / wanted
 
 
-def bench_parley(data: Data, exact_max: int, expansion_search: int) -> Result:
+def tune(data: Data, system: System) -> float:
+    """Smallest ef whose recall reaches the target, i.e. the system's best rate at it.
+
+    Recall does not depend on timing (single-threaded searches are deterministic), so the
+    tuning is exact and noise-free: double until the target is met, then bisect."""
+    if system.set_ef is None:
+        return recall_of(data, system.search)
+    memo: dict[int, float] = {}
+
+    def recall_at(ef: int) -> float:
+        if ef not in memo:
+            assert system.set_ef is not None
+            system.set_ef(ef)
+            memo[ef] = recall_of(data, system.search)
+        return memo[ef]
+
+    low, high = 8, 16
+    while recall_at(high) < TARGET_RECALL and high < EF_MAX:
+        low, high = high, min(2 * high, EF_MAX)
+    while high - low > 1:  # recall_at(low) < target <= recall_at(high)
+        middle = (low + high) // 2
+        low, high = (low, middle) if recall_at(middle) >= TARGET_RECALL else (middle, high)
+    system.ef = high
+    system.set_ef(high)
+    return recall_at(high)
+
+
+def timed_pass(data: Data, system: System) -> None:
+    """One pass over all queries; process CPU time per query (immune to the other tenants
+    of a shared machine taking the core away) and the pass's wall time."""
+    cpu = time.process_time
+    search = system.search
+    wall0, total0 = time.perf_counter(), cpu()
+    for q, o in zip(data.queries, data.query_owner, strict=True):
+        t0 = cpu()
+        search(q, int(o))
+        system.cpu_us.append((cpu() - t0) * 1e6)
+    system.passes.append((cpu() - total0, time.perf_counter() - wall0))
+
+
+def parley(
+    data: Data, exact_max: int, connectivity: int, graph_dtype: str, expansion_search: int
+) -> System:
     gc.collect()
     before = rss_mb()
     owner_ids = [uuid.UUID(int=o + 1) for o in range(len(data.rows_of))]
@@ -134,7 +180,9 @@ def bench_parley(data: Data, exact_max: int, expansion_search: int) -> Result:
         dim=DIM,
         path=Path("/tmp/parley-bench-index.npz"),
         exact_max=exact_max,
+        connectivity=connectivity,
         expansion_search=expansion_search,
+        graph_dtype=graph_dtype,
     )
     records = [
         VectorRecord(row + 1, owner_ids[int(owner)], "user", data.vectors[row].tobytes())
@@ -156,25 +204,19 @@ def bench_parley(data: Data, exact_max: int, expansion_search: int) -> Result:
         matches = index.search(owner_ids[owner], query, K)
         return np.fromiter((m.key - 1 for m in matches), np.int64)
 
-    p50, p99, qps, recall = measure(data, search)
-    kinds = index.partition_kinds()
-    params = f"exact_max={exact_max} ef={expansion_search} ({kinds.get('hnsw', 0)} graphs)"
-    return Result("parley (usearch)", params, build_s, memory, p50, p99, qps, recall)
+    graphs = index.partition_kinds().get("hnsw", 0)
+    system = System(
+        f"parley {graph_dtype} graphs",
+        lambda: f"exact_max={exact_max} M={connectivity} ef={system.ef} ({graphs} graphs)",
+        build_s,
+        memory,
+        search,
+        index.set_expansion_search,
+    )
+    return system
 
 
-def tuned(
-    data: Data, set_ef: Callable[[int], None], search: Callable[[np.ndarray, int], np.ndarray]
-):
-    """Smallest ef reaching the target recall (or the largest tried)."""
-    for ef in EF_STEPS:
-        set_ef(ef)
-        p50, p99, qps, recall = measure(data, search)
-        if recall >= TARGET_RECALL:
-            break
-    return ef, p50, p99, qps, recall
-
-
-def bench_hnswlib_per_owner(data: Data) -> Result:
+def hnswlib_per_owner(data: Data, connectivity: int) -> System:
     import hnswlib
 
     gc.collect()
@@ -183,7 +225,7 @@ def bench_hnswlib_per_owner(data: Data) -> Result:
     graphs = []
     for rows in data.rows_of:
         graph = hnswlib.Index(space="ip", dim=DIM)
-        graph.init_index(max_elements=len(rows), M=16, ef_construction=128)
+        graph.init_index(max_elements=len(rows), M=connectivity, ef_construction=128)
         graph.set_num_threads(2)
         graph.add_items(data.vectors[rows], rows)
         graph.set_num_threads(1)
@@ -200,11 +242,18 @@ def bench_hnswlib_per_owner(data: Data) -> Result:
         labels, _ = graph.knn_query(query, k=min(K, graph.get_current_count()))
         return labels[0].astype(np.int64)
 
-    ef, p50, p99, qps, recall = tuned(data, set_ef, search)
-    return Result("hnswlib per owner", f"M=16 ef={ef}", build_s, memory, p50, p99, qps, recall)
+    system = System(
+        "hnswlib per owner",
+        lambda: f"M={connectivity} ef={system.ef}",
+        build_s,
+        memory,
+        search,
+        set_ef,
+    )
+    return system
 
 
-def bench_hnswlib_filtered(data: Data) -> Result:
+def hnswlib_filtered(data: Data) -> System:
     import hnswlib
 
     gc.collect()
@@ -226,15 +275,21 @@ def bench_hnswlib_filtered(data: Data) -> Result:
         )
         return labels[0].astype(np.int64)
 
-    ef, p50, p99, qps, recall = tuned(data, graph.set_ef, search)
-    return Result("hnswlib global+filter", f"M=16 ef={ef}", build_s, memory, p50, p99, qps, recall)
+    system = System(
+        "hnswlib global+filter",
+        lambda: f"M=16 ef={system.ef}",
+        build_s,
+        memory,
+        search,
+        graph.set_ef,
+    )
+    return system
 
 
-def bench_faiss(data: Data) -> list[Result]:
+def faiss_systems(data: Data) -> list[System]:
     import faiss
 
     faiss.omp_set_num_threads(1)
-    results = []
     gc.collect()
     before = rss_mb()
     started = time.perf_counter()
@@ -251,11 +306,7 @@ def bench_faiss(data: Data) -> list[Result]:
         _, found = flat.search(query[None, :], min(K, len(rows)))
         return rows[found[0]]
 
-    p50, p99, qps, recall = measure(data, exact)
-    results.append(
-        Result("faiss exact per owner", "IndexFlatIP", build_s, memory, p50, p99, qps, recall)
-    )
-    flats.clear()
+    systems = [System("faiss exact per owner", lambda: "IndexFlatIP", build_s, memory, exact)]
 
     gc.collect()
     before = rss_mb()
@@ -278,11 +329,55 @@ def bench_faiss(data: Data) -> list[Result]:
         _, found = hnsw.search(query[None, :], min(K, len(data.rows_of[owner])), params=params)
         return found[0][found[0] >= 0]
 
-    ef, p50, p99, qps, recall = tuned(data, set_ef, filtered)
-    results.append(
-        Result("faiss global+IDSelector", f"M=16 ef={ef}", build_s, memory, p50, p99, qps, recall)
+    selected = System(
+        "faiss global+IDSelector",
+        lambda: f"M=16 ef={selected.ef}",
+        build_s,
+        memory,
+        filtered,
+        set_ef,
     )
-    return results
+    return [*systems, selected]
+
+
+def crossover(data: Data, connectivity: int, expansion_search: int, sizes: list[int]) -> None:
+    """Exact scan vs graph on one owner of each size: CPU µs per query, and the graph's
+    recall@10 against the scan. This is how ``exact_search_max`` is chosen: the size from
+    which the graph (at the default breadth, with its exact re-score) costs less."""
+    rng = np.random.default_rng(11)
+    owner_sizes = np.array([len(rows) for rows in data.rows_of])
+    print(f"crossover (M={connectivity}, ef={expansion_search}, {GRAPH_DTYPE} graph)")
+    print(f"{'size':>6} {'exact µs':>9} {'graph µs':>9} {'graph recall':>13}")
+    for wanted in sizes:
+        owner = int(np.argmin(np.abs(owner_sizes - wanted)))
+        rows = data.rows_of[owner]
+        vectors = data.vectors[rows]
+        keys = np.arange(len(rows), dtype=np.int64)
+        picked = vectors[rng.integers(0, len(rows), size=300)]
+        queries = unit(picked + rng.normal(scale=0.06, size=picked.shape))
+        exact = ExactPartition.from_arrays(keys, vectors)
+        graph = HnswPartition.build(
+            DIM,
+            keys,
+            vectors,
+            connectivity=connectivity,
+            expansion_add=128,
+            expansion_search=expansion_search,
+        )
+
+        def cpu_us(partition: Partition, queries: np.ndarray = queries) -> float:
+            best = float("inf")
+            for _ in range(3):
+                t0 = time.process_time()
+                for q in queries:
+                    partition.search(q, K, None)
+                best = min(best, (time.process_time() - t0) / len(queries) * 1e6)
+            return best
+
+        truth = [{key for key, _ in exact.search(q, K, None)} for q in queries]
+        found = [{key for key, _ in graph.search(q, K, None)} for q in queries]
+        recall = sum(len(a & b) for a, b in zip(truth, found, strict=True)) / sum(map(len, truth))
+        print(f"{len(rows):>6} {cpu_us(exact):>9.1f} {cpu_us(graph):>9.1f} {recall:>13.4f}")
 
 
 def main() -> None:
@@ -290,14 +385,22 @@ def main() -> None:
     parser.add_argument("--vectors", type=int, default=100_000)
     parser.add_argument("--owners", type=int, default=1000)
     parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=5, help="timed passes per system")
     parser.add_argument(
         "--parley",
-        type=lambda text: tuple(int(x) for x in text.split(":")),
+        type=lambda text: tuple(text.split(":")),
         nargs="*",
-        default=[(1024, 64), (1024, 128), (4096, 64), (0, 64)],
-        help="exact_max:expansion_search settings of the Parley adapter to run",
+        default=[(str(DEFAULT_EXACT_MAX), str(DEFAULT_CONNECTIVITY), GRAPH_DTYPE)],
+        help="exact_max:connectivity:graph_dtype settings of the Parley adapter "
+        "(e.g. 4096:16:f32 is the layout before int8 graphs)",
     )
     parser.add_argument("--skip", nargs="*", default=[], help="hnswlib-filter, faiss, ...")
+    parser.add_argument(
+        "--crossover",
+        type=int,
+        nargs="*",
+        help="only measure exact scan vs graph at these owner sizes",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     data = make_data(args.vectors, args.owners, args.queries)
@@ -308,31 +411,53 @@ def main() -> None:
         f"data ready in {time.perf_counter() - started:.1f}s",
         flush=True,
     )
-    results = [
-        bench_parley(data, exact_max=exact_max, expansion_search=ef)
-        for exact_max, ef in args.parley
+    if args.crossover is not None:
+        crossover(data, DEFAULT_CONNECTIVITY, DEFAULT_EXPANSION_SEARCH, args.crossover)
+        return
+    systems = [
+        parley(data, int(exact_max), int(connectivity), dtype, DEFAULT_EXPANSION_SEARCH)
+        for exact_max, connectivity, dtype in args.parley
     ]
     try:
-        results.append(bench_hnswlib_per_owner(data))
+        for connectivity in sorted({16} | {int(c) for _, c, _ in args.parley}):
+            systems.append(hnswlib_per_owner(data, connectivity))
         if "hnswlib-filter" not in args.skip:
-            results.append(bench_hnswlib_filtered(data))
+            systems.append(hnswlib_filtered(data))
     except ImportError:
         print("hnswlib not installed: skipped", file=sys.stderr)
     if "faiss" not in args.skip:
         try:
-            results.extend(bench_faiss(data))
+            systems.extend(faiss_systems(data))
         except ImportError:
             print("faiss-cpu not installed: skipped", file=sys.stderr)
+    recalls = {}
+    for system in systems:
+        recalls[system.name + system.params()] = recall = tune(data, system)
+        print(f"tuned {system.name} {system.params()}: recall {recall:.4f}", flush=True)
+    for _ in range(args.rounds):  # interleaved, so a busy spell hits every system alike
+        for system in systems:
+            timed_pass(data, system)
+    queries = len(data.queries)
+    rate = {id(s): queries / statistics.median(c for c, _ in s.passes) for s in systems}
+    baseline = max(
+        (s for s in systems if s.name == "hnswlib per owner"),
+        key=lambda s: rate[id(s)],
+        default=None,
+    )
     header = (
-        f"{'system':<24} {'params':<40} {'build s':>8} {'mem MB':>7} "
-        f"{'p50 µs':>8} {'p99 µs':>8} {'q/s':>8} {'recall':>7}"
+        f"{'system':<24} {'params':<40} {'build s':>8} {'mem MB':>7} {'cpu p50 µs':>10} "
+        f"{'cpu p99 µs':>10} {'cpu q/s':>8} {'wall q/s':>8} {'recall':>7} {'vs hnswlib':>10}"
     )
     print(header)
     print("-" * len(header))
-    for r in results:
+    for s in systems:
+        us = np.array(s.cpu_us)
+        wall = queries / statistics.median(w for _, w in s.passes)
+        ratio = f"{rate[id(s)] / rate[id(baseline)]:.2f}x" if baseline else "-"
         print(
-            f"{r.system:<24} {r.params:<40} {r.build_s:>8.1f} {r.memory_mb:>7.0f} "
-            f"{r.p50_us:>8.0f} {r.p99_us:>8.0f} {r.qps:>8.0f} {r.recall:>7.4f}"
+            f"{s.name:<24} {s.params():<40} {s.build_s:>8.1f} {s.memory_mb:>7.0f} "
+            f"{np.percentile(us, 50):>10.0f} {np.percentile(us, 99):>10.0f} "
+            f"{rate[id(s)]:>8.0f} {wall:>8.0f} {recalls[s.name + s.params()]:>7.4f} {ratio:>10}"
         )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from adapters.vector.partitions import HnswPartition
 from adapters.vector.usearch_index import UsearchVectorIndex
 from application.ports.vector_index import VectorRecord, VectorSizeMismatch
 from application.search.vectors import pack_vector
@@ -168,3 +169,78 @@ async def test_a_file_from_another_embedder_or_a_damaged_file_is_not_loaded(
     (tmp_path / "index.npz").write_bytes(b"not a zip file")
     assert not await _index(tmp_path).load()
     assert not await _index(tmp_path / "missing").load()
+
+
+async def test_graphs_store_bfloat16_copies_that_round_trip_closely(tmp_path: Path) -> None:
+    index = _index(tmp_path, exact_max=64)
+    owner = uuid.uuid4()
+    vectors = _unit(np.random.default_rng(10), 200)
+    await index.add(_records(owner, vectors, 1))
+    (partition,) = index._parts[owner].values()
+    assert isinstance(partition, HnswPartition)
+    assert str(partition.index.dtype) == "ScalarKind.BF16"
+    keys, stored = partition.items()
+    order = np.argsort(keys)
+    assert keys[order].tolist() == list(range(1, 201))
+    # bfloat16 keeps 8 significant bits: each component within 2**-8 of its magnitude
+    assert np.allclose(stored[order], vectors, rtol=2**-8, atol=1e-6)
+    assert not np.array_equal(stored[order], vectors)  # really rounded, not a float32 copy
+    hits = index.search(owner, vectors[42].tolist(), 10)
+    assert hits[0].key == 43
+    exact = {key: float(vectors[key - 1] @ vectors[42]) for key in (h.key for h in hits)}
+    assert all(abs(h.score - exact[h.key]) < 5e-3 for h in hits)
+
+
+async def test_a_saved_bfloat16_graph_loads_back_as_bfloat16(tmp_path: Path) -> None:
+    index = _index(tmp_path, exact_max=64)
+    owner = uuid.uuid4()
+    vectors = _unit(np.random.default_rng(11), 150)
+    await index.add(_records(owner, vectors, 1))
+    await index.save()
+    reloaded = _index(tmp_path, exact_max=64)
+    assert await reloaded.load()
+    (partition,) = reloaded._parts[owner].values()
+    assert isinstance(partition, HnswPartition)
+    assert str(partition.index.dtype) == "ScalarKind.BF16"
+    for query in vectors[:5]:
+        assert [h.key for h in reloaded.search(owner, query.tolist(), 5)] == [
+            h.key for h in index.search(owner, query.tolist(), 5)
+        ]
+
+
+async def test_a_full_precision_graph_can_be_chosen(tmp_path: Path) -> None:
+    index = _index(tmp_path, exact_max=64, graph_dtype="f32")
+    owner = uuid.uuid4()
+    vectors = _unit(np.random.default_rng(12), 100)
+    await index.add(_records(owner, vectors, 1))
+    (partition,) = index._parts[owner].values()
+    assert isinstance(partition, HnswPartition)
+    keys, stored = partition.items()
+    assert np.allclose(stored[np.argsort(keys)], vectors, rtol=1e-6, atol=1e-7)  # float32 as given
+
+
+async def test_large_owners_with_identical_vectors_never_see_each_other(tmp_path: Path) -> None:
+    index = _index(tmp_path, exact_max=64)
+    alice, bob = uuid.uuid4(), uuid.uuid4()
+    shared = _unit(np.random.default_rng(13), 120)
+    await index.add(_records(alice, shared, 1) + _records(bob, shared, 1000))
+    assert index.partition_kinds() == {"hnsw": 2}
+    for query in shared[:10]:
+        assert all(1 <= h.key <= 120 for h in index.search(alice, query.tolist(), 20))
+        assert all(1000 <= h.key < 1120 for h in index.search(bob, query.tolist(), 20))
+
+
+async def test_search_breadth_changes_for_existing_and_later_graphs(tmp_path: Path) -> None:
+    index = _index(tmp_path, exact_max=64, expansion_search=40)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    rng = np.random.default_rng(14)
+    await index.add(_records(first, _unit(rng, 100), 1))
+    index.set_expansion_search(77)
+    await index.add(_records(second, _unit(rng, 100), 1000))
+    breadths = {
+        part.index.expansion_search
+        for roles in index._parts.values()
+        for part in roles.values()
+        if isinstance(part, HnswPartition)
+    }
+    assert breadths == {77}
