@@ -57,13 +57,16 @@ def serve(
     ),
 ) -> None:
     """Serve the HTTP, SSE and WebSocket API with uvicorn."""
-    # Startup creates some 260,000 objects that live as long as the process, and almost no
-    # garbage: collecting while they are created is wasted work. The app factory freezes
-    # them out of the collector's reach and turns collection back on.
-    gc.disable()
+    settings = settings_or_exit()
+    worker_count = workers or settings.workers
+    if worker_count == 1:
+        # Startup creates some 260,000 objects that live as long as the process, and almost
+        # no garbage: collecting while they are created is wasted work. The app factory, in
+        # this same process, freezes them out of the collector's reach and turns collection
+        # back on. (With several workers this process only supervises: it keeps collecting.)
+        gc.disable()
     import uvicorn
 
-    settings = settings_or_exit()
     if migrate_first if migrate_first is not None else not settings.uses_postgres:
         run_async(_migrate, settings)
     uvicorn.run(
@@ -71,7 +74,7 @@ def serve(
         factory=True,
         host=host or settings.host,
         port=port if port is not None else settings.port,
-        workers=workers or settings.workers,
+        workers=worker_count,
         log_level="warning",
         access_log=False,
         ws_per_message_deflate=False,
