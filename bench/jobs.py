@@ -168,7 +168,7 @@ async def _wait_for_worker(queue: object) -> None:
 
 
 async def _wait_until_done(engine: object, jobs: int, owner: uuid.UUID) -> None:
-    from advanced_alchemy.types import GUID
+    from adapters.persistence.types import GUID
 
     query = text(
         "SELECT count(*) FROM jobs WHERE status = 'succeeded' AND owner_id = :owner"

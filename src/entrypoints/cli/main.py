@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
+import gc
+import sys
+
 import typer
 from dishka import AsyncContainer
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from entrypoints.cli import commands
-from entrypoints.cli.runtime import run_with_container, settings_or_exit
+from entrypoints.cli.runtime import run_async, run_with_container, settings_or_exit
 from entrypoints.settings import Settings, describe_settings, unknown_env_vars
 
 app = typer.Typer(help="Parley: self-hostable AI chat backend.", no_args_is_help=True)
-commands.register(app)
+# The commands defined in this module; the feature groups (user, chat, search, ...) are
+# registered by ``main`` only when one of them may be asked for, so that `parley serve`
+# does not import every feature's CLI module before the server's own imports.
+CORE_COMMANDS = frozenset({"migrate", "serve", "check", "config"})
 
 
-async def _migrate(container: AsyncContainer, settings: Settings) -> str | None:
+async def _migrate(settings: Settings) -> str | None:
+    """Bring the database to the newest revision; Alembic is loaded only if it is behind."""
     from adapters.persistence.database import create_engine
-    from adapters.persistence.migrate import current_revision, upgrade
+    from adapters.persistence.migrate import upgrade_if_needed
 
-    if not settings.uses_postgres:
-        engine = await container.get(AsyncEngine)
-        await upgrade(engine)
-        return await current_revision(engine)
     # Its own engine: a migration may run longer than the per-statement bound requests get.
     engine = create_engine(
         settings.database_url,
@@ -31,8 +33,7 @@ async def _migrate(container: AsyncContainer, settings: Settings) -> str | None:
         command_timeout_s=None,
     )
     try:
-        await upgrade(engine)
-        return await current_revision(engine)
+        return await upgrade_if_needed(engine)
     finally:
         await engine.dispose()
 
@@ -40,7 +41,7 @@ async def _migrate(container: AsyncContainer, settings: Settings) -> str | None:
 @app.command()
 def migrate() -> None:
     """Apply database migrations (SQLite or PostgreSQL) up to the newest revision."""
-    revision = run_with_container(_migrate)
+    revision = run_async(_migrate)
     typer.echo(f"database at revision {revision}")
 
 
@@ -56,13 +57,11 @@ def serve(
     ),
 ) -> None:
     """Serve the HTTP, SSE and WebSocket API with uvicorn."""
-    import uvicorn
-
     settings = settings_or_exit()
-    processes = workers or settings.workers
-    if processes > 1 and not settings.redis.url:
+    worker_count = workers or settings.workers
+    if worker_count > 1 and not settings.redis.url:
         typer.secho(
-            f"refusing --workers {processes}: without PARLEY_REDIS_URL, rate limits, quotas, "
+            f"refusing --workers {worker_count}: without PARLEY_REDIS_URL, rate limits, quotas, "
             "the token cache, the event bus, stream logs and the job queue live inside one "
             "process, so several workers would each keep their own (limits multiplied, "
             "streams not resumable or cancellable from another worker, notifications lost). "
@@ -71,14 +70,22 @@ def serve(
             err=True,
         )
         raise typer.Exit(2)
+    if worker_count == 1:
+        # Startup creates some 260,000 objects that live as long as the process, and almost
+        # no garbage: collecting while they are created is wasted work. The app factory, in
+        # this same process, freezes them out of the collector's reach and turns collection
+        # back on. (With several workers this process only supervises: it keeps collecting.)
+        gc.disable()
+    import uvicorn
+
     if migrate_first if migrate_first is not None else not settings.uses_postgres:
-        run_with_container(_migrate)
+        run_async(_migrate, settings)
     uvicorn.run(
         "entrypoints.http.asgi:app_factory",
         factory=True,
         host=host or settings.host,
         port=port if port is not None else settings.port,
-        workers=processes,
+        workers=worker_count,
         log_level="warning",
         access_log=False,
         # The sans-I/O implementation keeps an idle socket to its transport, parser and a
@@ -133,5 +140,9 @@ def _redact(settings: Settings) -> str:
     return url
 
 
-def main() -> None:
-    app()
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    command = next((a for a in args if not a.startswith("-")), None)
+    if command not in CORE_COMMANDS:
+        commands.register(app)
+    app(args=args)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 import typer
 from dishka import AsyncContainer
@@ -64,8 +64,21 @@ def run_with_container(work: Callable[[AsyncContainer, Settings], Awaitable[T]])
         finally:
             await container.close()
 
+    return _run(main())
+
+
+def run_async(
+    work: Callable[[Settings], Coroutine[Any, Any, T]], settings: Settings | None = None
+) -> T:
+    """``run_with_container`` for work that needs only the settings (no container to build)."""
+    settings = settings or settings_or_exit()
+    configure_logging("warning", settings.json_logs)
+    return _run(work(settings))
+
+
+def _run(main: Coroutine[Any, Any, T]) -> T:
     try:
-        return asyncio.run(main())
+        return asyncio.run(main)
     except DomainError as exc:
         typer.secho(f"error: {exc.detail} ({exc.code})", fg="red", err=True)
         raise typer.Exit(exit_code_for(exc)) from None

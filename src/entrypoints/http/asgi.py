@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import structlog
 from litestar import Litestar
 
@@ -15,4 +17,10 @@ def app_factory() -> Litestar:
     configure_logging(settings.log_level, settings.json_logs)
     for name in unknown_env_vars():
         structlog.get_logger("parley").warning("unknown_setting_variable", variable=name)
-    return create_app(settings, drain_on_signals=True)
+    app = create_app(settings, drain_on_signals=True)
+    # What exists now (modules, routes, the container) lives as long as the process: keep
+    # later full collections from traversing it again, then collect normally from here on
+    # (`parley serve` turns collection off while the server starts).
+    gc.freeze()
+    gc.enable()
+    return app

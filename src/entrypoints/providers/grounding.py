@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from dishka import Provider, Scope, decorate, provide
 
 from adapters.context.history_source import HistoryContextSource
-from adapters.context.http_source import HttpContextSource
 from adapters.prometheus.metrics import PrometheusMetrics
 from application.grounding.catalog import ContextSourceCatalog
 from application.grounding.gather_context import GatherContext
@@ -22,6 +22,9 @@ from application.ports.unit_of_work import UnitOfWorkFactory
 from application.ports.vector_index import VectorIndex
 from application.search.index_status import IndexStatus
 from entrypoints.settings import ContextSourceSettings, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from adapters.context.http_source import HttpContextSource
 
 
 def secret_headers(name: str, source: ContextSourceSettings) -> dict[str, str]:
@@ -55,6 +58,9 @@ class GroundingProvider(Provider):
         for name, config in settings.context_sources.items():
             timeout_s = config.timeout_ms / 1000
             if config.kind == "http":
+                # Imported only when an http source is configured: it brings httpx.
+                from adapters.context.http_source import HttpContextSource
+
                 source = HttpContextSource(
                     name, config.url, timeout_s=timeout_s, max_bytes=config.max_bytes,
                     headers=secret_headers(name, config),

@@ -9,7 +9,6 @@ from dishka import Provider, Scope, decorate, provide, provide_all
 
 from adapters.memory.job_queue import InProcessJobQueue
 from adapters.prometheus.metrics import PrometheusMetrics
-from adapters.redis.job_queue import SaqJobQueue, SaqOptions, saq_queue
 from application.health.readiness import HealthProbe
 from application.jobs.cancel_job import CancelJob
 from application.jobs.handlers import JobHandler, JobHandlers, PendingHandler
@@ -135,43 +134,16 @@ class InProcessQueueProvider(Provider):
         await jobs.stop()
 
 
-def saq_options(settings: Settings) -> SaqOptions:
-    j = settings.jobs
-    return SaqOptions(
-        name=f"{settings.redis.key_prefix}{j.queue_name}",
-        timeout_s=j.timeout_s + 60,  # the runner's own timeout fires first
-        heartbeat_s=max(1, int(j.lease_s)),
-        retries=j.max_attempts * 4 + 8,
-        sweep_s=j.sweep_interval_s,
-    )
-
-
-class RedisQueueProvider(Provider):
-    scope = Scope.APP
-
-    @provide
-    async def queue(self, settings: Settings) -> AsyncIterator[SaqJobQueue]:
-        queue = SaqJobQueue(
-            saq_queue(
-                settings.redis.url,
-                saq_options(settings).name,
-                socket_timeout_s=settings.redis.socket_timeout_s,
-            ),
-            saq_options(settings),
-        )
-        yield queue
-        await queue.aclose()
-
-    @provide
-    def port(self, queue: SaqJobQueue) -> JobQueue:
-        return queue
-
-
 class JobUseCases(Provider):
     scope = Scope.REQUEST
     use_cases = provide_all(SubmitJob, ListJobs, GetJob, CancelJob)
 
 
 def providers(settings: Settings) -> list[Provider]:
-    queue: Provider = RedisQueueProvider() if settings.redis.url else InProcessQueueProvider()
+    queue: Provider = InProcessQueueProvider()
+    if settings.redis.url:
+        # Imported only with Redis configured: it brings SAQ and its scheduler.
+        from entrypoints.providers.jobs_redis import RedisQueueProvider
+
+        queue = RedisQueueProvider()
     return [JobsProvider(), queue, JobUseCases()]

@@ -1,10 +1,7 @@
 """ORM models. Importing this package registers every table on ``metadata``."""
 
-from advanced_alchemy.base import orm_registry
-
 from adapters.persistence.models import chat, health, identity, jobs, notifications, search, usage
-
-metadata = orm_registry.metadata
+from adapters.persistence.models.base import metadata
 
 __all__ = [
     "chat",

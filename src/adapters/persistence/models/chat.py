@@ -11,8 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from advanced_alchemy.base import UUIDBase
-from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -25,6 +23,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+
+from adapters.persistence.models.base import UUIDBase
+from adapters.persistence.types import GUID, DateTimeUTC
 
 STREAMING_ONLY = text("status = 'streaming'")
 

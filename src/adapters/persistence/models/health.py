@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from advanced_alchemy.base import DefaultBase
-from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import Float, String
 from sqlalchemy.orm import Mapped, mapped_column
+
+from adapters.persistence.models.base import DefaultBase
+from adapters.persistence.types import DateTimeUTC
 
 
 class HealthCheckSlotRow(DefaultBase):

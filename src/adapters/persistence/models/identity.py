@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from advanced_alchemy.base import UUIDBase
-from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
+
+from adapters.persistence.models.base import UUIDBase
+from adapters.persistence.types import DateTimeUTC
 
 
 class UserRow(UUIDBase):

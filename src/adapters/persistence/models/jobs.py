@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from advanced_alchemy.base import UUIDBase
-from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
+
+from adapters.persistence.models.base import UUIDBase
+from adapters.persistence.types import DateTimeUTC
 
 QUEUED_ONLY = text("status = 'queued'")
 RUNNING_ONLY = text("status = 'running'")

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from advanced_alchemy.base import UUIDBase
-from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
+
+from adapters.persistence.models.base import UUIDBase
+from adapters.persistence.types import GUID, DateTimeUTC
 
 UNREAD_ONLY = text("read_at IS NULL")
 

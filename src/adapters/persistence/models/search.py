@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from advanced_alchemy.base import DefaultBase
-from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import (
     BigInteger,
     ForeignKey,
@@ -20,6 +18,9 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+
+from adapters.persistence.models.base import DefaultBase
+from adapters.persistence.types import GUID, DateTimeUTC
 
 # SQLite only makes INTEGER PRIMARY KEY the rowid; AUTOINCREMENT stops key reuse, which
 # matters because an index replica may still hold a deleted key.

@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from advanced_alchemy.base import DefaultBase
-from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
+
+from adapters.persistence.models.base import DefaultBase
+from adapters.persistence.types import GUID, DateTimeUTC
 
 
 class UsageDailyRow(DefaultBase):

@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.models.jobs import JobRow
 from adapters.persistence.repositories.cursors import decode_time_cursor, encode_time_cursor
+from adapters.persistence.types import DateTimeUTC
 from application.ports.jobs import JobRepository, QueueDepth
 from domain.jobs import Job, JobError, JobStatus
 from domain.pagination import Page

@@ -8,8 +8,9 @@ Create Date: 2026-12-01
 from __future__ import annotations
 
 import sqlalchemy as sa
-from advanced_alchemy.types import DateTimeUTC
 from alembic import op
+
+from adapters.persistence.types import DateTimeUTC
 
 revision = "0005_health_history"
 down_revision = "0005_notifications"

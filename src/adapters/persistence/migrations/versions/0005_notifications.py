@@ -8,8 +8,9 @@ Create Date: 2026-12-01
 from __future__ import annotations
 
 import sqlalchemy as sa
-from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
+
+from adapters.persistence.types import GUID, DateTimeUTC
 
 revision = "0005_notifications"
 down_revision = "0004_usage"
