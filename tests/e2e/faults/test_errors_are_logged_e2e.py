@@ -97,8 +97,8 @@ async def test_a_stream_broken_by_a_dying_redis_is_logged_once(
     ):
         headers = await sign_up(http)
         conversation = await new_conversation(http, headers)
-        body = {"content": "tell me a long story " * 20, "stream": True}
-        start = f"{API}/{conversation}/messages"
+        body = {"content": "tell me a long story " * 100, "stream": True}
+        start = f"{API}/{conversation}/messages"  # about 10 s: still running when followed
         async with aconnect_sse(on_peer, "POST", start, json=body, headers=headers) as started:
             generation = json.loads((await anext(started.aiter_sse())).data)["generation_id"]
         url = f"{API}/{conversation}/generations/{generation}/events"
