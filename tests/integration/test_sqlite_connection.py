@@ -134,3 +134,28 @@ async def test_a_cancelled_statement_does_not_break_the_connection(engine: Async
             await slow
         again = await raw.run("SELECT 41 + 1", None)
         assert again is not None and again.rows == [(42,)]
+
+
+async def test_a_rollback_after_a_cancelled_statement_undoes_it(engine: AsyncEngine) -> None:
+    """The cancelled caller's statement still runs on the thread and opens the transaction;
+    the rollback that follows must wait for it and undo it, or the connection would go back
+    to the pool holding the write lock."""
+    async with engine.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert isinstance(raw, SqliteConnection)
+        raw.begin_immediate()
+        slow = asyncio.create_task(
+            raw.run("INSERT INTO t (v) WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
+                    "SELECT x + 1 FROM c WHERE x < 200000) SELECT 'r' || x FROM c", None)
+        )  # fmt: skip
+        await asyncio.sleep(0)
+        slow.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+        await raw.rollback()
+        assert not raw.in_transaction
+    async with asyncio.timeout(5):  # another connection gets the write lock at once
+        async with engine.begin() as other:
+            await other.execute(text("INSERT INTO t (v) VALUES ('next')"))
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 1

@@ -43,6 +43,21 @@ def _resolve(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
         future.set_exception(value)
 
 
+class _Progress:
+    """Jobs queued (counted on the loop) and finished (counted by the thread): while they
+    differ, a job may still be running, even one whose caller was cancelled."""
+
+    __slots__ = ("finished", "queued")
+
+    def __init__(self) -> None:
+        self.queued = 0
+        self.finished = 0
+
+    @property
+    def idle(self) -> bool:
+        return self.queued == self.finished
+
+
 def _work(jobs: SimpleQueue[_Job]) -> None:
     """The connection's thread: run each job, hand its outcome back to the loop."""
     while True:
@@ -79,6 +94,7 @@ class SqliteConnection:
         self._connect = connect
         self._connection: sqlite3.Connection | None = None
         self._tx: SimpleQueue[_Job] = SimpleQueue()
+        self._progress = _Progress()
         self._thread = threading.Thread(
             target=_work, args=(self._tx,), name="parley-sqlite", daemon=True
         )
@@ -105,7 +121,16 @@ class SqliteConnection:
 
     async def _call(self, job: Callable[[], Any]) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._tx.put_nowait((future, job))
+        progress = self._progress
+
+        def counted() -> Any:
+            try:
+                return job()
+            finally:
+                progress.finished += 1
+
+        progress.queued += 1
+        self._tx.put_nowait((future, counted))
         return await future
 
     def begin_immediate(self) -> None:
@@ -150,7 +175,7 @@ class SqliteConnection:
     async def commit(self) -> None:
         begin = self._begin_first()
         conn = self._conn
-        if not begin and not conn.in_transaction:
+        if not begin and self._settled() and not conn.in_transaction:
             return
 
         def job() -> None:
@@ -164,9 +189,14 @@ class SqliteConnection:
         if self._begin_first():
             return  # the transaction never began: nothing to undo
         conn = self._conn
-        if not conn.in_transaction:
+        if self._settled() and not conn.in_transaction:
             return
-        await self._call(conn.rollback)
+        await self._call(conn.rollback)  # the thread rolls back only what is open then
+
+    def _settled(self) -> bool:
+        """No job queued or running (a cancelled caller's statement may still run, and
+        open a transaction): only then may the loop read the transaction state."""
+        return self._progress.idle
 
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         conn = self._conn
