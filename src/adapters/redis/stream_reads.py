@@ -183,8 +183,13 @@ class StreamReads:
             self._reading = False
         for key, entries in _streams_of(reply):
             parsed = [_entry(raw) for raw in entries]
+            read_from = streams.get(key, 0)
             for follower in list(self._followers.get(key, ())):
-                follower._deliver(parsed)
+                # The entries run on from ``read_from``: a follower that joined during the
+                # read, further back, would get them with a hole before them. It is served
+                # by the next read, which starts from its cursor.
+                if follower.cursor >= read_from:
+                    follower._deliver(parsed)
 
     async def _unblock(self) -> None:
         """Cut the read in flight short so the next one names the new followers. The

@@ -140,3 +140,28 @@ async def test_redis_dying_fails_every_follower_and_a_restart_serves_new_ones(
             await log.aclose()
             await main.aclose()
             await readers.aclose()
+
+
+async def test_followers_joining_a_busy_stream_from_the_start_get_every_event(log) -> None:
+    """While the shared read keeps returning a fast stream's new entries (from the cursor
+    of those already following), followers join from the start: each must get every
+    event, never the newest ones with a hole before them."""
+    info = await started(log)
+    first = asyncio.create_task(kinds(log, info, None))
+    await asyncio.wait_for(until_following(log, 1), BOUND_S)
+
+    async def write() -> None:
+        for n in range(200):
+            await log.append(info.generation_id, GenerationEvent("delta", {"content": str(n)}))
+        await log.append(info.generation_id, GenerationEvent("done"))
+
+    writer = asyncio.create_task(write())
+    joined: list[asyncio.Task[list[str]]] = []
+    while not writer.done():
+        joined.append(asyncio.create_task(kinds(log, info, None)))
+        await asyncio.sleep(0.002)
+    await writer
+    expected = ["start", *["delta"] * 200, "done"]
+    results = await asyncio.wait_for(asyncio.gather(first, *joined), BOUND_S)
+    assert len(joined) > 5
+    assert all(result == expected for result in results)
