@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -30,12 +30,6 @@ class ThriftyAuthProvider(Provider):
     @provide(scope=Scope.APP)
     def authenticate(self) -> Authenticate:
         return ThriftyAuthenticate()
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockUpstream]:
-    with MockUpstream.start_thread() as running:
-        yield running
 
 
 @pytest.fixture(scope="module")

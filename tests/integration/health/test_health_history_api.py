@@ -6,33 +6,14 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from application.ports.health_history import HealthHistoryStore
 from domain.health_history import HealthCheck
-from tests.integration.usage.harness import Harness, harness
-from tests.support.backends import Backend
+from tests.integration.usage.harness import Harness
 from tests.support.identity import register
-from tests.support.mock_openai import MockUpstream
 
 URL = "/api/v1/admin/health-history"
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockUpstream]:
-    with MockUpstream.start_thread() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-async def h(
-    backend: Backend, mock: MockUpstream, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Harness]:
-    async with harness(backend, mock, tmp_path_factory.mktemp("health")) as made:
-        yield made
 
 
 def far_slot() -> datetime:

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx2
 import pytest
 
 from adapters.llm.lean_transport import LeanTransport
-from tests.support.mock_openai import Fault, MockUpstream
+from tests.support.mock_openai import Fault
 
 BODY = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockUpstream]:
-    with MockUpstream.start_thread() as running:
-        yield running
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -19,12 +19,6 @@ from application.ports.llm import (
     ProviderUnavailable,
 )
 from tests.support.mock_openai import Fault, MockUpstream, reply_tokens
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockUpstream]:
-    with MockUpstream.start_thread() as running:
-        yield running
 
 
 @pytest.fixture(params=[True, False], ids=["lean", "sdk-transport"])

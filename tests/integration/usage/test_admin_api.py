@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import pytest
 
-from tests.integration.usage.harness import Harness, chat, harness
-from tests.support.backends import Backend
+from tests.integration.usage.harness import Harness, chat
 from tests.support.identity import Account, register
-from tests.support.mock_openai import MockUpstream
 
 ADMIN = "/api/v1/admin"
 ROUTES = [
@@ -18,20 +14,6 @@ ROUTES = [
     ("GET", f"{ADMIN}/stats"),
     ("GET", f"{ADMIN}/api-usage"),
 ]
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockUpstream]:
-    with MockUpstream.start_thread() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-async def h(
-    backend: Backend, mock: MockUpstream, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Harness]:
-    async with harness(backend, mock, tmp_path_factory.mktemp("admin")) as made:
-        yield made
 
 
 async def admin(h: Harness) -> Account:

@@ -3,8 +3,6 @@ templates (bounded cardinality), optionally behind a token."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -14,20 +12,6 @@ from tests.support.identity import register
 from tests.support.mock_openai import Fault, MockUpstream
 
 TOKEN = "scrape-secret-0123456789"
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockUpstream]:
-    with MockUpstream.start_thread() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-async def h(
-    backend: Backend, mock: MockUpstream, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Harness]:
-    async with harness(backend, mock, tmp_path_factory.mktemp("metrics")) as made:
-        yield made
 
 
 def samples(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:

@@ -6,30 +6,12 @@ N left, the stream cap) is tested against real server processes in tests/e2e/usa
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import pytest
 
-from tests.integration.usage.harness import Harness, chat, harness
-from tests.support.backends import Backend
+from tests.integration.usage.harness import Harness, chat
 from tests.support.identity import register
-from tests.support.mock_openai import MockUpstream
 
 CONVERSATIONS = "/api/v1/conversations"
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockUpstream]:
-    with MockUpstream.start_thread() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-async def h(
-    backend: Backend, mock: MockUpstream, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Harness]:
-    async with harness(backend, mock, tmp_path_factory.mktemp("quotas")) as made:
-        yield made
 
 
 async def test_a_quota_used_up_mid_conversation_stores_nothing_and_calls_no_model(

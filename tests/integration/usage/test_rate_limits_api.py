@@ -9,7 +9,7 @@ Across processes and X-Forwarded-For: tests/e2e/usage.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
@@ -20,12 +20,6 @@ from tests.support.identity import register
 from tests.support.mock_openai import MockUpstream
 
 DASHBOARD = "/api/v1/me/dashboard"
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockUpstream]:
-    with MockUpstream.start_thread() as running:
-        yield running
 
 
 @pytest.fixture

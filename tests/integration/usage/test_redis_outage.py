@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from httpx import AsyncClient, Response
@@ -16,12 +15,6 @@ from tests.integration.usage.private_redis import private_redis
 from tests.support.backends import Backend
 from tests.support.identity import register
 from tests.support.mock_openai import MockUpstream
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockUpstream]:
-    with MockUpstream.start_thread() as running:
-        yield running
 
 
 async def eventually_ok(call) -> Response:

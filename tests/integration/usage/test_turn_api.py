@@ -4,7 +4,7 @@ leaves no conversation), and what chat and /v1 responses publish about themselve
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -16,12 +16,6 @@ from tests.support.mock_openai import MockUpstream
 
 CONVERSATIONS = "/api/v1/conversations"
 START = "/api/v1/conversations/messages"
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockUpstream]:
-    with MockUpstream.start_thread() as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
