@@ -72,11 +72,11 @@ async def open_parley(
     container = create_container(settings)
     try:
         if migrate if migrate is not None else not settings.uses_postgres:
-            from sqlalchemy.ext.asyncio import AsyncEngine
+            from adapters.persistence.migrate import migrate_database
 
-            from adapters.persistence.migrate import upgrade
-
-            await upgrade(await container.get(AsyncEngine))
+            await migrate_database(
+                settings.database_url, connect_timeout_s=settings.database.connect_timeout_s
+            )
         async with AsyncExitStack() as scopes:
             yield Parley(container, settings, scopes)
     finally:

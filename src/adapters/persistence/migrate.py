@@ -94,13 +94,36 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 async def upgrade_if_needed(engine: AsyncEngine) -> str | None:
     """Bring the database to the head revision unless it is there already; the revision
     it is at afterwards."""
-    if not await up_to_date(engine):
+    revisions = await recorded_revisions(engine)
+    if revisions != head_revisions():
         await upgrade(engine)
-    return await current_revision(engine)
+        revisions = await recorded_revisions(engine)
+    return _single(revisions)
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
-    revisions = await recorded_revisions(engine)
+    return _single(await recorded_revisions(engine))
+
+
+def _single(revisions: frozenset[str]) -> str | None:
     if len(revisions) > 1:
         raise RuntimeError(f"database has several migration heads: {sorted(revisions)}")
     return next(iter(revisions), None)
+
+
+async def migrate_database(database_url: str, *, connect_timeout_s: float) -> str | None:
+    """Bring the database at ``database_url`` to the head revision on an engine of its own:
+    a migration may run longer than the per-statement bound requests get."""
+    from adapters.persistence.database import create_engine
+
+    engine = create_engine(
+        database_url,
+        pool_size=1,
+        max_overflow=0,
+        connect_timeout_s=connect_timeout_s,
+        command_timeout_s=None,
+    )
+    try:
+        return await upgrade_if_needed(engine)
+    finally:
+        await engine.dispose()

@@ -21,21 +21,11 @@ CORE_COMMANDS = frozenset({"migrate", "serve", "check", "config"})
 
 async def _migrate(settings: Settings) -> str | None:
     """Bring the database to the newest revision; Alembic is loaded only if it is behind."""
-    from adapters.persistence.database import create_engine
-    from adapters.persistence.migrate import upgrade_if_needed
+    from adapters.persistence.migrate import migrate_database
 
-    # Its own engine: a migration may run longer than the per-statement bound requests get.
-    engine = create_engine(
-        settings.database_url,
-        pool_size=1,
-        max_overflow=0,
-        connect_timeout_s=settings.database.connect_timeout_s,
-        command_timeout_s=None,
+    return await migrate_database(
+        settings.database_url, connect_timeout_s=settings.database.connect_timeout_s
     )
-    try:
-        return await upgrade_if_needed(engine)
-    finally:
-        await engine.dispose()
 
 
 @app.command()
