@@ -50,11 +50,7 @@ class GUID(TypeDecorator[UUID]):
         return _as_uuid(value).bytes
 
     def process_result_value(self, value: Any, dialect: Dialect) -> UUID | None:
-        if value is None or isinstance(value, UUID):
-            return value
-        if isinstance(value, str):
-            return UUID(value)
-        return UUID(bytes=bytes(value))
+        return None if value is None else _as_uuid(value)
 
     def compare_values(self, x: Any, y: Any) -> bool:
         return bool(x == y)

@@ -33,7 +33,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.models.chat import ConversationRow, MessageRow
@@ -49,6 +48,7 @@ from adapters.persistence.repositories.grounding_json import (
     sources_from_json,
     sources_json,
 )
+from adapters.persistence.repositories.results import rowcount
 from application.ports.conversations import ConversationRepository, MessageRepository
 from domain.context_window import Turn
 from domain.conversations import Conversation, ConversationNotFound, SourceRef
@@ -298,7 +298,7 @@ class SqlConversationRepository(ConversationRepository):
             .values(summary=summary)
             .execution_options(synchronize_session=False)
         )
-        return _rowcount(result) > 0
+        return rowcount(result) > 0
 
     async def retitle(self, conversation_id: UUID, owner_id: UUID, *, old: str, new: str) -> bool:
         c = ConversationRow
@@ -308,7 +308,7 @@ class SqlConversationRepository(ConversationRepository):
             .values(title=new)
             .execution_options(synchronize_session=False)
         )
-        return _rowcount(result) > 0
+        return rowcount(result) > 0
 
     async def delete(self, conversation_id: UUID, owner_id: UUID) -> bool:
         # Messages go with it: ON DELETE CASCADE (SQLite runs with foreign_keys=ON).
@@ -317,7 +317,7 @@ class SqlConversationRepository(ConversationRepository):
             .where(ConversationRow.id == conversation_id, ConversationRow.owner_id == owner_id)
             .execution_options(synchronize_session=False)
         )
-        return _rowcount(result) > 0
+        return rowcount(result) > 0
 
     async def with_source(self, owner_id: UUID, source: SourceRef) -> UUID | None:
         c = ConversationRow
@@ -465,7 +465,7 @@ class SqlMessageRepository(MessageRepository):
                 "p_context": context_json(message.context),
             },
         )
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
     async def renew_leases(self, message_ids: Collection[UUID], until: datetime) -> None:
         if not message_ids:
@@ -560,10 +560,6 @@ def _nano(amount: Decimal) -> int:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _rowcount(result: Any) -> int:
-    return result.rowcount if isinstance(result, CursorResult) else 0
 
 
 def _position_key(cursor: str) -> int:

@@ -8,11 +8,11 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.models.jobs import JobRow
 from adapters.persistence.repositories.cursors import decode_time_cursor, encode_time_cursor
+from adapters.persistence.repositories.results import rowcount
 from adapters.persistence.types import DateTimeUTC
 from application.ports.jobs import JobRepository, QueueDepth
 from domain.jobs import Job, JobError, JobStatus
@@ -181,7 +181,7 @@ class SqlJobRepository(JobRepository):
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        return _rowcount(outcome) > 0
+        return rowcount(outcome) > 0
 
     async def request_cancel(self, job_id: UUID) -> None:
         await self._session.execute(
@@ -236,7 +236,3 @@ def _job(row: JobRow) -> Job:
         visible=row.visible,
         cancel_requested=row.cancel_requested,
     )
-
-
-def _rowcount(result: Any) -> int:
-    return result.rowcount if isinstance(result, CursorResult) else 0

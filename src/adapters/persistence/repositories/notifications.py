@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.models.notifications import NotificationRow
 from adapters.persistence.repositories.cursors import decode_time_cursor, encode_time_cursor
+from adapters.persistence.repositories.results import rowcount
 from application.ports.notifications import NotificationRepository
 from domain.notifications import Notification
 from domain.pagination import Page
@@ -80,7 +79,7 @@ class SqlNotificationRepository(NotificationRepository):
         result = await self._session.execute(
             stmt.values(read_at=now).execution_options(synchronize_session=False)
         )
-        return _rowcount(result)
+        return rowcount(result)
 
 
 def _notification(row: NotificationRow) -> Notification:
@@ -94,7 +93,3 @@ def _notification(row: NotificationRow) -> Notification:
         data=dict(row.data or {}),
         read=row.read_at is not None,
     )
-
-
-def _rowcount(result: Any) -> int:
-    return result.rowcount if isinstance(result, CursorResult) else 0
