@@ -21,7 +21,7 @@ from application.ports.quota_ledger import (
 from application.ports.spend_guard import SpendGuard, SpendRequest, SpendTicket
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.usage.usage_recorder import UsageRecorder
-from domain.catalog import ModelCatalog, ModelNotFound
+from domain.catalog import ModelCatalog
 from domain.errors import DomainError
 from domain.plans import Plan, PlanBook, QuotaExceeded, TooManyStreams
 from domain.usage import UsageEntry, UsageTotals, month_key, seconds_until_next_month
@@ -179,9 +179,4 @@ class MeteredSpending(SpendGuard):
             log.warning("quota_settle_failed", code=exc.code, hold=ticket.hold.id)
 
     def _cost(self, model_id: str, fallback_id: str, prompt: int, completion: int) -> Decimal:
-        for candidate in (model_id, fallback_id):
-            try:
-                return self._catalog.get(candidate).cost_usd(prompt, completion)
-            except ModelNotFound:
-                continue
-        return Decimal(0)
+        return self._catalog.cost_usd(model_id, fallback_id, prompt, completion)
