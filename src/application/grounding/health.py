@@ -8,8 +8,9 @@ import time
 from application.health.readiness import ComponentHealth, HealthProbe
 from application.ports.context_source import ContextSource, ContextSourceUnavailable
 
-PROBE_TIMEOUT_S = 1.5
-"""Under readiness's own 2 s timeout, so a hanging source reads ``degraded``."""
+PROBE_TIMEOUT_S = 0.8
+"""Under readiness's own 1 s bound, so a hanging source reads ``degraded`` (its own
+timeout fires) rather than being cut off by readiness as ``down``."""
 
 
 class ContextSourceProbe(HealthProbe):
