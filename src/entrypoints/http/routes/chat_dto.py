@@ -64,13 +64,13 @@ class SendMessageBody(msgspec.Struct):
 class StartTurnBody(msgspec.Struct):
     """``POST /api/v1/conversations/messages``: no ``conversation_id`` starts a new one."""
 
-    content: str
+    content: Content
     conversation_id: UUID | None = None
     model: ModelId | None = None
     system_prompt: str | None = None
     """For a new conversation only."""
     temperature: Annotated[float, msgspec.Meta(ge=0, le=2)] | None = None
-    max_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    max_tokens: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] | None = None
     stream: bool = False
 
 
