@@ -153,17 +153,13 @@ class SendMessage:
                 + (CONTEXT_RESERVE_TOKENS if conversation.context_sources else 0),
                 counter=self._tokenizer,
             )
+            first = conversation.message_count  # 0 when new; else claimed with the read
+            titled = conversation.title_from_first_message(command.content)
+            conversation.message_count = first + 2
             if created:
-                conversation.title_from_first_message(command.content)
-                conversation.message_count = 2
                 await uow.conversations.add(conversation)
-                first = 0
-            else:
-                first = conversation.message_count  # positions claimed with the read
-                titled = conversation.title_from_first_message(command.content)
-                conversation.message_count = first + 2
-                if titled:
-                    await uow.conversations.save(conversation)
+            elif titled:
+                await uow.conversations.save(conversation)
             user = user_message(
                 id=self._ids.new_id(),
                 conversation_id=conversation.id,
