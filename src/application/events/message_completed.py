@@ -15,11 +15,9 @@ from domain.messages import Message
 log = structlog.get_logger("parley.events")
 
 
-async def announce_reply(bus: EventBus | None, owner_id: UUID, reply: Message) -> None:
+async def announce_reply(bus: EventBus, owner_id: UUID, reply: Message) -> None:
     """Push the stored reply (complete, cancelled or failed) to the owner's sockets on every
     instance. Best-effort: a bus outage never fails or delays chat beyond one publish."""
-    if bus is None:
-        return
     event = UserEvent(EventType.MESSAGE_COMPLETED, owner_id, {"message": message_data(reply)})
     try:
         await bus.publish(event)

@@ -41,10 +41,6 @@ class Charge:
         """The completion budget granted (may be below what was asked): send this upstream."""
         return self._ticket.max_tokens
 
-    @property
-    def model_id(self) -> str:
-        return self._ticket.model_id
-
     async def settle(
         self, *, model_id: str | None, reported: TokenUsage | None, text: str
     ) -> TokenUsage | None:

@@ -12,7 +12,6 @@ come in the query string or in the first frame.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -34,9 +33,7 @@ limit is applied by the use case (SendMessage, CompleteChat), the same window as
 WebSocket and the CLI; here they are only limited per address while unauthenticated."""
 
 
-@lru_cache(maxsize=1024)
 def route_group(method: str, template: str) -> RouteGroup:
-    """Bounded by the number of routes: templates, never raw paths."""
     if method == "POST" and template == "/api/v1/auth/login":
         return "login"
     return "default"
