@@ -4,27 +4,18 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import structlog
-
 from application.chat.views import message_data
+from application.events.push import push
 from application.ports.event_bus import EventBus, EventType, UserEvent
 from application.ports.turn_hooks import FinishedTurn, TurnListener
-from domain.errors import DomainError
 from domain.messages import Message
-
-log = structlog.get_logger("parley.events")
 
 
 async def announce_reply(bus: EventBus, owner_id: UUID, reply: Message) -> None:
     """Push the stored reply (complete, cancelled or failed) to the owner's sockets on every
     instance. Best-effort: a bus outage never fails or delays chat beyond one publish."""
     event = UserEvent(EventType.MESSAGE_COMPLETED, owner_id, {"message": message_data(reply)})
-    try:
-        await bus.publish(event)
-    except DomainError as exc:
-        log.warning("message_completed_not_pushed", message_id=str(reply.id), code=exc.code)
-    except Exception:
-        log.exception("message_completed_push_failed", message_id=str(reply.id))
+    await push(bus, event, not_pushed="message_completed_not_pushed", message_id=str(reply.id))
 
 
 class MessageCompletedListener(TurnListener):

@@ -7,13 +7,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import structlog
-
+from application.events.push import push
 from application.ports.event_bus import EventBus, EventType, UserEvent
 from application.ports.token_store import IdentityCheck, TokenStore
-from domain.errors import DomainError
-
-log = structlog.get_logger("parley.identity")
 
 
 class RevocationPushingTokenStore(TokenStore):
@@ -43,7 +39,9 @@ class RevocationPushingTokenStore(TokenStore):
 
     async def bump_identity_epoch(self, user_id: UUID) -> None:
         await self._inner.bump_identity_epoch(user_id)
-        try:
-            await self._bus.publish(UserEvent(EventType.SESSION_REVOKED, user_id))
-        except DomainError as exc:
-            log.warning("revocation_not_pushed", user_id=str(user_id), code=exc.code)
+        await push(
+            self._bus,
+            UserEvent(EventType.SESSION_REVOKED, user_id),
+            not_pushed="revocation_not_pushed",
+            user_id=str(user_id),
+        )

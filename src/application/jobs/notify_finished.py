@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import msgspec
-import structlog
 
+from application.events.push import push
 from application.jobs.views import job_view
 from application.notifications.notify_user import NotifyUser, NotifyUserCommand
 from application.ports.event_bus import EventBus, EventType, UserEvent
 from application.ports.job_events import JobFinishedListener
-from domain.errors import DomainError
 from domain.jobs import Job, JobStatus
-
-log = structlog.get_logger("parley.jobs")
 
 TITLES = {
     JobStatus.SUCCEEDED: "finished",
@@ -50,7 +47,10 @@ class NotifyJobOwner(JobFinishedListener):
 
     async def _push(self, job: Job) -> None:
         data = {"job": msgspec.to_builtins(job_view(job))}
-        try:
-            await self._bus.publish(UserEvent(EventType.JOB_UPDATED, job.owner_id, data))
-        except DomainError as exc:
-            log.info("job_update_not_pushed", job_id=str(job.id), code=exc.code)
+        await push(
+            self._bus,
+            UserEvent(EventType.JOB_UPDATED, job.owner_id, data),
+            not_pushed="job_update_not_pushed",
+            level="info",
+            job_id=str(job.id),
+        )

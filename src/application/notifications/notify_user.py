@@ -6,17 +6,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-import structlog
-
+from application.events.push import push
 from application.notifications.views import notification_data
 from application.ports.clock import Clock
 from application.ports.event_bus import EventBus, EventType, UserEvent
 from application.ports.ids import IdGenerator
 from application.ports.unit_of_work import UnitOfWorkFactory
-from domain.errors import DomainError
 from domain.notifications import Notification, new_notification
-
-log = structlog.get_logger("parley.notifications")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +61,10 @@ class NotifyUser:
             command.user_id,
             {"notification": notification_data(notification)},
         )
-        try:
-            await self._bus.publish(event)
-        except DomainError as exc:
-            log.warning(
-                "notification_not_pushed", notification_id=str(notification.id), code=exc.code
-            )
+        await push(
+            self._bus,
+            event,
+            not_pushed="notification_not_pushed",
+            notification_id=str(notification.id),
+        )
         return notification
