@@ -1,13 +1,20 @@
-"""The jobs repository: rows in, domain jobs out; conditional claims and finishes."""
+"""The jobs repository: rows in, domain jobs out; conditional claims and finishes.
+
+What every delivery of a job runs (claim, finish, release, heartbeat, progress, the read
+after a lost claim) is written as Core statements on the table, built once per process:
+no ORM bulk-update path, no per-call statement construction or cache-key walk, which a
+profile of a worker running no-op jobs showed to be half of its CPU.
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Row, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.models.jobs import JobRow
@@ -20,6 +27,73 @@ from domain.pagination import Page
 
 QUEUED = JobStatus.QUEUED.value
 RUNNING = JobStatus.RUNNING.value
+JOBS: Table = JobRow.__table__  # type: ignore[assignment]
+_J = JOBS.c
+
+_NOW = bindparam("p_now", type_=_J.lease_until.type)
+_HELD = and_(
+    _J.id == bindparam("p_id"), _J.status == RUNNING, _J.lease_owner == bindparam("p_worker")
+)
+_GET = select(JOBS).where(_J.id == bindparam("p_id"))
+_CLAIM = (
+    update(JOBS)
+    .where(
+        _J.id == bindparam("p_id"),
+        or_(_J.status == QUEUED, and_(_J.status == RUNNING, _J.lease_until < _NOW)),
+    )
+    .values(
+        status=RUNNING,
+        attempts=_J.attempts + 1,
+        lease_owner=bindparam("p_worker"),
+        lease_until=bindparam("p_lease_until", type_=_J.lease_until.type),
+        started_at=func.coalesce(_J.started_at, _NOW),
+    )
+    .returning(*JOBS.c)
+)
+_RENEW = (
+    update(JOBS)
+    .where(_HELD)
+    .values(lease_until=bindparam("p_lease_until", type_=_J.lease_until.type))
+    .returning(_J.cancel_requested)
+)
+_SET_PROGRESS = update(JOBS).where(_HELD).values(progress=bindparam("p_progress"))
+_RELEASE_FIELDS = {"status": QUEUED, "lease_owner": None, "lease_until": None}
+
+
+@cache
+def _finish_statement(by_worker: bool, succeeded: bool, with_error: bool) -> Any:
+    """One statement per shape of outcome, built on first use: success clears an earlier
+    attempt's error and completes the progress; a stored error replaces the old one;
+    otherwise (a cancel) the last error stays."""
+    held = _HELD if by_worker else and_(_J.id == bindparam("p_id"), _J.status == QUEUED)
+    values: dict[str, Any] = {
+        "status": bindparam("p_status"),
+        "finished_at": bindparam("p_finished_at", type_=_J.finished_at.type),
+        "lease_owner": None,
+        "lease_until": None,
+        "result": bindparam("p_result", type_=_J.result.type),
+    }
+    if succeeded:
+        values |= {"progress": 1.0, "error_code": None, "error_detail": None}
+    if with_error:
+        values |= {
+            "error_code": bindparam("p_error_code", type_=_J.error_code.type),
+            "error_detail": bindparam("p_error_detail", type_=_J.error_detail.type),
+        }
+    return update(JOBS).where(held).values(**values).returning(*JOBS.c)
+
+
+@cache
+def _release_statement(refund_attempt: bool, with_error: bool) -> Any:
+    values: dict[str, Any] = dict(_RELEASE_FIELDS)
+    if refund_attempt:
+        values["attempts"] = _J.attempts - 1
+    if with_error:
+        values |= {
+            "error_code": bindparam("p_error_code", type_=_J.error_code.type),
+            "error_detail": bindparam("p_error_detail", type_=_J.error_detail.type),
+        }
+    return update(JOBS).where(_HELD).values(**values)
 
 
 class SqlJobRepository(JobRepository):
@@ -45,7 +119,7 @@ class SqlJobRepository(JobRepository):
         await self._session.flush()
 
     async def get(self, job_id: UUID) -> Job | None:
-        row = await self._session.get(JobRow, job_id, populate_existing=True)
+        row = (await self._session.execute(_GET, {"p_id": job_id})).first()
         return _job(row) if row is not None else None
 
     async def page(
@@ -91,43 +165,25 @@ class SqlJobRepository(JobRepository):
     async def claim(
         self, job_id: UUID, worker_id: str, *, now: datetime, lease_until: datetime
     ) -> Job | None:
-        j = JobRow
-        claimed = await self._session.scalar(
-            update(j)
-            .where(
-                j.id == job_id,
-                or_(j.status == QUEUED, and_(j.status == RUNNING, j.lease_until < now)),
+        row = (
+            await self._session.execute(
+                _CLAIM,
+                {"p_id": job_id, "p_worker": worker_id, "p_now": now, "p_lease_until": lease_until},
             )
-            .values(
-                status=RUNNING,
-                attempts=j.attempts + 1,
-                lease_owner=worker_id,
-                lease_until=lease_until,
-                started_at=func.coalesce(j.started_at, now),
-            )
-            .returning(j)
-            .execution_options(synchronize_session=False, populate_existing=True)
-        )
-        return _job(claimed) if claimed is not None else None
+        ).first()
+        return _job(row) if row is not None else None
 
     async def renew(self, job_id: UUID, worker_id: str, lease_until: datetime) -> bool | None:
-        j = JobRow
-        cancel = await self._session.scalar(
-            update(j)
-            .where(j.id == job_id, j.status == RUNNING, j.lease_owner == worker_id)
-            .values(lease_until=lease_until)
-            .returning(j.cancel_requested)
-            .execution_options(synchronize_session=False)
-        )
+        cancel = (
+            await self._session.execute(
+                _RENEW, {"p_id": job_id, "p_worker": worker_id, "p_lease_until": lease_until}
+            )
+        ).scalar()
         return None if cancel is None else bool(cancel)
 
     async def set_progress(self, job_id: UUID, worker_id: str, progress: float) -> None:
-        j = JobRow
         await self._session.execute(
-            update(j)
-            .where(j.id == job_id, j.status == RUNNING, j.lease_owner == worker_id)
-            .values(progress=progress)
-            .execution_options(synchronize_session=False)
+            _SET_PROGRESS, {"p_id": job_id, "p_worker": worker_id, "p_progress": progress}
         )
 
     async def finish(
@@ -140,46 +196,30 @@ class SqlJobRepository(JobRepository):
         result: dict[str, Any] | None = None,
         error: JobError | None = None,
     ) -> Job | None:
-        j = JobRow
-        held = (
-            j.status == QUEUED
-            if worker_id is None
-            else and_(j.status == RUNNING, j.lease_owner == worker_id)
-        )
-        values: dict[str, Any] = {
-            "status": status.value,
-            "finished_at": now,
-            "lease_owner": None,
-            "lease_until": None,
-            "result": json.dumps(result) if result is not None else None,
+        params: dict[str, Any] = {
+            "p_id": job_id,
+            "p_status": status.value,
+            "p_finished_at": now,
+            "p_result": json.dumps(result) if result is not None else None,
         }
-        if status is JobStatus.SUCCEEDED:
-            values |= {"progress": 1.0, "error_code": None, "error_detail": None}
+        if worker_id is not None:
+            params["p_worker"] = worker_id
         if error is not None:
-            values |= {"error_code": error.code, "error_detail": error.detail}
-        finished = await self._session.scalar(
-            update(j)
-            .where(j.id == job_id, held)
-            .values(**values)
-            .returning(j)
-            .execution_options(synchronize_session=False, populate_existing=True)
+            params |= {"p_error_code": error.code, "p_error_detail": error.detail}
+        statement = _finish_statement(
+            worker_id is not None, status is JobStatus.SUCCEEDED, error is not None
         )
-        return _job(finished) if finished is not None else None
+        row = (await self._session.execute(statement, params)).first()
+        return _job(row) if row is not None else None
 
     async def release(
         self, job_id: UUID, worker_id: str, *, error: JobError | None, refund_attempt: bool
     ) -> bool:
-        j = JobRow
-        values: dict[str, Any] = {"status": QUEUED, "lease_owner": None, "lease_until": None}
-        if refund_attempt:
-            values["attempts"] = j.attempts - 1
+        params: dict[str, Any] = {"p_id": job_id, "p_worker": worker_id}
         if error is not None:
-            values |= {"error_code": error.code, "error_detail": error.detail}
+            params |= {"p_error_code": error.code, "p_error_detail": error.detail}
         outcome = await self._session.execute(
-            update(j)
-            .where(j.id == job_id, j.status == RUNNING, j.lease_owner == worker_id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
+            _release_statement(refund_attempt, error is not None), params
         )
         return rowcount(outcome) > 0
 
@@ -218,7 +258,7 @@ class SqlJobRepository(JobRepository):
         return QueueDepth(int(count or 0), oldest)
 
 
-def _job(row: JobRow) -> Job:
+def _job(row: JobRow | Row[Any]) -> Job:
     error = JobError(row.error_code, row.error_detail or "") if row.error_code else None
     return Job(
         id=row.id,
