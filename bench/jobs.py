@@ -1,6 +1,8 @@
 """P7 jobs benchmark: no-op jobs per second through each job queue, side by side.
 
     .venv/bin/python bench/jobs.py [--jobs 3000] [--concurrency 20]
+    .venv/bin/python bench/jobs.py --compare /tmp/before --rounds 3   # interleaved
+    .venv/bin/python bench/jobs.py --rows redis --profile /tmp/worker.txt  # py-spy
 
 Rows (same run, same machine):
 - ``saq only``: SAQ on Redis with a no-op function, no database: the library's ceiling.
@@ -11,6 +13,12 @@ Rows (same run, same machine):
   `parley serve` (here in the benchmark process), same full path, no Redis.
 Timing starts at the first enqueue (the rows already exist) and stops when the last job is
 stored ``succeeded``. Loopback only, bounded loops; the load generator shares the cores.
+
+Besides jobs/s (which swings with the machine's load) each row reports CPU per job, read
+from /proc around the timed window: the `parley worker` process's own for the Redis row,
+this process's for the others (there the enqueueing side and the completion poll are in
+it too). ``--compare DIR`` runs another checkout's code (its ``src``, its worker) in
+alternating rounds within the same run, each round in a fresh child process.
 """
 
 from __future__ import annotations
@@ -18,6 +26,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
+import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +39,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# ``--src DIR`` (set by ``--compare`` for its child runs): import that checkout instead.
+if "--src" in sys.argv:
+    ROOT = Path(sys.argv[sys.argv.index("--src") + 1]).resolve()
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
 from sqlalchemy import bindparam, text  # noqa: E402
@@ -39,9 +54,28 @@ from tests.support.backends import (  # noqa: E402
 )
 
 BENCH_ENV = {"PARLEY_LOG_LEVEL": "warning", "PARLEY_JOBS_SHUTDOWN_GRACE_S": "0"}
+ROWS = {
+    "saq": "saq only (no database)",
+    "redis": "redis + 1 worker (postgres)",
+    "pg": "in-process (postgres)",
+    "sqlite": "in-process (sqlite)",
+}
+TICK_S = 1 / os.sysconf("SC_CLK_TCK")
 
 
-async def saq_only(jobs: int, concurrency: int) -> float:
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * TICK_S
+
+
+class Measured:
+    def __init__(self, jobs: int, seconds: float, cpu_s: float) -> None:
+        self.rate = jobs / seconds
+        self.cpu_ms = 1000 * cpu_s / jobs
+
+
+async def saq_only(jobs: int, concurrency: int) -> Measured:
     from adapters.redis.job_queue import SaqJobQueue, SaqOptions, saq_queue, saq_worker
     from application.jobs.run_job import Outcome, RunResult
 
@@ -70,10 +104,12 @@ async def saq_only(jobs: int, concurrency: int) -> float:
     await queue.saq.connect()
     running = asyncio.create_task(worker.start())
     ids = [uuid.uuid4() for _ in range(jobs)]
+    cpu = time.process_time()
     started = time.perf_counter()
     await _enqueue_all(queue.enqueue, ids)
     await asyncio.wait_for(done.wait(), 300)
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     await worker.stop()
     running.cancel()
     redis = queue.saq.redis  # type: ignore[attr-defined]
@@ -81,7 +117,7 @@ async def saq_only(jobs: int, concurrency: int) -> float:
     for start in range(0, len(keys), 500):
         await redis.delete(*keys[start : start + 500])
     await queue.aclose()
-    return jobs / elapsed
+    return Measured(jobs, elapsed, cpu)
 
 
 async def _enqueue_all(enqueue: Callable[..., Awaitable[None]], ids: list[uuid.UUID]) -> None:
@@ -90,7 +126,9 @@ async def _enqueue_all(enqueue: Callable[..., Awaitable[None]], ids: list[uuid.U
     await asyncio.gather(*(enqueue(chunk) for chunk in chunks))
 
 
-async def full_path(backend: Backend, jobs: int, concurrency: int, log_dir: Path) -> float:
+async def full_path(
+    backend: Backend, jobs: int, concurrency: int, log_dir: Path, profile: str = ""
+) -> Measured:
     from dishka import AsyncContainer
     from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -145,18 +183,49 @@ async def full_path(backend: Backend, jobs: int, concurrency: int, log_dir: Path
                 await uow.commit()
         queue = await container.get(JobQueue)
         with contextlib.ExitStack() as stack:
+            pid = os.getpid()
             if settings.redis.url:
-                stack.enter_context(run_worker(env, log_dir, concurrency=concurrency))
+                worker = stack.enter_context(run_worker(env, log_dir, concurrency=concurrency))
                 await _wait_for_worker(queue)
+                pid = worker.process.pid
             else:
                 await (await container.get(EmbeddedJobs)).start()
+            if profile:
+                stack.enter_context(_py_spy(pid, profile))
+            cpu = process_cpu_s(pid)
             started = time.perf_counter()
             await _enqueue_all(queue.enqueue, ids)
             await _wait_until_done(engine, jobs, owner)
             elapsed = time.perf_counter() - started
-        return jobs / elapsed
+            cpu = process_cpu_s(pid) - cpu
+        return Measured(jobs, elapsed, cpu)
     finally:
         await container.close()
+
+
+@contextlib.contextmanager
+def _py_spy(pid: int, path: str):  # type: ignore[no-untyped-def]
+    """Samples only the thread holding the GIL; ``.txt`` writes collapsed stacks."""
+    spy = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "py-spy"),
+            "record",
+            "--gil",
+            "-r",
+            "200",
+            "-p",
+            str(pid),
+            "-o",
+            path,
+            *(["--format", "raw"] if path.endswith(".txt") else []),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        spy.send_signal(2)
+        spy.wait(timeout=60)
 
 
 async def _wait_for_worker(queue: object) -> None:
@@ -181,6 +250,81 @@ async def _wait_until_done(engine: object, jobs: int, owner: uuid.UUID) -> None:
     raise RuntimeError("jobs did not finish in 5 minutes")
 
 
+def run_rows(args: argparse.Namespace) -> dict[str, Measured]:
+    rows: dict[str, Measured] = {}
+    wanted = args.rows.split(",")
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        if "saq" in wanted:
+            rows["saq"] = asyncio.run(saq_only(args.jobs, args.concurrency))
+        if "redis" in wanted or "pg" in wanted:
+            pg = postgres_backend(base / "pg")
+            try:
+                if "redis" in wanted:
+                    rows["redis"] = asyncio.run(
+                        full_path(pg, args.jobs, args.concurrency, base, args.profile)
+                    )
+                if "pg" in wanted:
+                    no_redis = Backend(
+                        "postgres-embedded",
+                        {k: v for k, v in pg.env.items() if not k.startswith("PARLEY_REDIS")},
+                    )
+                    rows["pg"] = asyncio.run(full_path(no_redis, args.jobs, args.concurrency, base))
+            finally:
+                for fn in pg.cleanup:
+                    fn()
+        if "sqlite" in wanted:
+            lite = sqlite_backend(base / "lite")
+            rows["sqlite"] = asyncio.run(full_path(lite, args.jobs, args.concurrency, base))
+    return rows
+
+
+def compare(args: argparse.Namespace) -> None:
+    """Alternate this checkout and ``--compare`` round by round; medians per row."""
+    roots = {"this": Path(__file__).resolve().parents[1], "other": Path(args.compare).resolve()}
+    got: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for _ in range(args.rounds):
+        for label, root in roots.items():
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    str(Path(__file__).resolve()),
+                    "--src",
+                    str(root),
+                    "--json",
+                    "--jobs",
+                    str(args.jobs),
+                    "--concurrency",
+                    str(args.concurrency),
+                    "--rows",
+                    args.rows,
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            for key, (rate, cpu) in json.loads(out.strip().splitlines()[-1]).items():
+                got.setdefault((key, label), []).append((rate, cpu))
+    print(
+        f"\nno-op jobs, {args.jobs} a run, concurrency {args.concurrency}, {args.rounds} "
+        f"alternating rounds; medians (this = {roots['this']}, other = {roots['other']})"
+    )
+    print(
+        f"{'queue':<30}{'jobs/s other':>14}{'jobs/s this':>13}{'CPU ms/job other':>18}"
+        f"{'this':>8}{'ratio':>8}"
+    )
+    for key in args.rows.split(","):
+        if (key, "this") not in got:
+            continue
+        this, other = got[(key, "this")], got[(key, "other")]
+        rate_o, rate_t = (statistics.median(r for r, _ in x) for x in (other, this))
+        cpu_o, cpu_t = (statistics.median(c for _, c in x) for x in (other, this))
+        print(
+            f"{ROWS[key]:<30}{rate_o:>14.0f}{rate_t:>13.0f}{cpu_o:>18.2f}{cpu_t:>8.2f}"
+            f"{cpu_t / cpu_o:>7.2f}x"
+        )
+
+
 def main() -> None:
     from entrypoints.logging import configure_logging
 
@@ -188,40 +332,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--rows", default=",".join(ROWS), help="of: " + ",".join(ROWS))
+    parser.add_argument("--compare", default="", help="another checkout, run alternately")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", default="", help="py-spy of the worker (redis row)")
+    parser.add_argument("--src", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    rows: list[tuple[str, float]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp)
-        rows.append(("saq only (no database)", asyncio.run(saq_only(args.jobs, args.concurrency))))
-        pg = postgres_backend(base / "pg")
-        try:
-            rows.append(
-                (
-                    "redis + 1 worker (postgres)",
-                    asyncio.run(full_path(pg, args.jobs, args.concurrency, base)),
-                )
-            )
-            no_redis = Backend(
-                "postgres-embedded",
-                {k: v for k, v in pg.env.items() if not k.startswith("PARLEY_REDIS")},
-            )
-            rows.append(
-                (
-                    "in-process (postgres)",
-                    asyncio.run(full_path(no_redis, args.jobs, args.concurrency, base)),
-                )
-            )
-        finally:
-            for fn in pg.cleanup:
-                fn()
-        lite = sqlite_backend(base / "lite")
-        rows.append(
-            ("in-process (sqlite)", asyncio.run(full_path(lite, args.jobs, args.concurrency, base)))
-        )
+    if args.compare:
+        compare(args)
+        return
+    rows = run_rows(args)
+    if args.json:
+        print(json.dumps({k: (m.rate, m.cpu_ms) for k, m in rows.items()}))
+        return
     print(f"\nno-op jobs/s, {args.jobs} jobs, concurrency {args.concurrency} (P7: >= 500/s Redis)")
-    print(f"{'queue':<32}{'jobs/s':>10}")
-    for name, rate in rows:
-        print(f"{name:<32}{rate:>10.0f}")
+    print(f"{'queue':<32}{'jobs/s':>10}{'CPU ms/job':>12}")
+    for key, m in rows.items():
+        print(f"{ROWS[key]:<32}{m.rate:>10.0f}{m.cpu_ms:>12.2f}")
 
 
 if __name__ == "__main__":
