@@ -17,9 +17,12 @@ from uuid import UUID
 
 import structlog
 from redis import asyncio as aioredis
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 from saq import Queue, Worker
 from saq.job import Job as SaqJob
+from saq.job import Status
+from saq.queue.redis import RedisQueue
 
 from application.jobs.run_job import Outcome, RunResult
 from application.ports.jobs import JobQueue, QueueInfo
@@ -50,10 +53,69 @@ class SaqOptions:
 
 
 def saq_queue(url: str, name: str, *, socket_timeout_s: float | None) -> Queue:
-    from saq.queue.redis import RedisQueue
-
     client = aioredis.from_url(url, socket_timeout=socket_timeout_s, socket_connect_timeout=2.0)
-    return RedisQueue(client, name=name)
+    return FewerRoundTripsQueue(client, name=name)
+
+
+# Take the head of the queued list into the active list and read the job, in one step:
+# what SAQ's BLMOVE (LEFT, RIGHT) and the GET after it do, when a job is waiting.
+_TAKE = """
+local id = redis.call('LPOP', KEYS[1])
+if not id then return nil end
+redis.call('RPUSH', KEYS[2], id)
+return {id, redis.call('GET', id)}
+"""
+
+
+class FewerRoundTripsQueue(RedisQueue):
+    """SAQ's Redis queue writing the same keys, values and messages in fewer round trips.
+
+    Per job SAQ's worker dequeues (a blocking move, then a read), marks the job active (a
+    write, then a publish) and finishes it (a transaction, then a publish): six round
+    trips, a third of a worker's CPU for a short job. Here a waiting job is taken and read
+    by one script (an empty queue still blocks in SAQ's own dequeue), and each publish
+    travels with the write it announces. Written against SAQ 0.26's internals; the
+    version is pinned below 0.27 for that reason.
+    """
+
+    _take: AsyncScript | None = None
+
+    async def dequeue(
+        self,
+        timeout: float = 0.0,  # noqa: ASYNC109 (SAQ's signature)
+        poll_interval: float = 0.0,
+    ) -> SaqJob | None:
+        if self._take is None:
+            self._take = self.redis.register_script(_TAKE)
+        taken = await self._take(keys=[self._queued, self._active], client=self.redis)
+        if taken:
+            return self.deserialize(taken[1])
+        return await super().dequeue(timeout, poll_interval)
+
+    async def _update(self, job: SaqJob, status: Status | None = None, **kwargs: Any) -> None:
+        if not status:  # a heartbeat keeps the stored status: SAQ reads it first
+            await super()._update(job, status, **kwargs)
+            return
+        job.status = status
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(job.id, self.serialize(job))
+            pipe.publish(job.id, job.status)
+            await pipe.execute()
+
+    async def _finish(
+        self, job: SaqJob, status: Status, *, result: Any = None, error: str | None = None
+    ) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.lrem(self._active, 1, job.id)
+            pipe.zrem(self._incomplete, job.id)
+            if job.ttl > 0:
+                pipe.setex(job.id, job.ttl, self.serialize(job))
+            elif job.ttl == 0:
+                pipe.set(job.id, self.serialize(job))
+            else:
+                pipe.delete(job.id)
+            pipe.publish(job.id, job.status)
+            await pipe.execute()
 
 
 class SaqJobQueue(JobQueue):
