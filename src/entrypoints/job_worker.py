@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+import msgspec
 import structlog
 from dishka import AsyncContainer
 
@@ -19,6 +20,18 @@ from entrypoints.jobs_runtime import WorkerId
 from entrypoints.settings import Settings, SettingsError
 
 log = structlog.get_logger("parley.jobs")
+
+
+def worker_settings(settings: Settings, concurrency: int) -> Settings:
+    """The settings a worker running ``concurrency`` jobs at once builds its container
+    from: each job holds at most one database connection at a time, and the sweep one
+    more, so the pool keeps that many. A smaller pool opens and closes an overflow
+    connection job after job (a connect and a login each time, on both ends)."""
+    needed = concurrency + 1
+    if settings.database.pool_size >= needed:
+        return settings
+    database = msgspec.structs.replace(settings.database, pool_size=needed)
+    return msgspec.structs.replace(settings, database=database)
 
 
 class JobWorker:

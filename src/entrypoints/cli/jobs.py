@@ -146,9 +146,10 @@ def worker(
     ),
 ) -> None:
     """Run jobs from the Redis queue (PARLEY_REDIS_URL) until SIGINT/SIGTERM."""
-    from entrypoints.job_worker import JobWorker
+    from entrypoints.job_worker import JobWorker, worker_settings
 
-    if not settings_or_exit().redis.url:
+    settings = settings_or_exit()
+    if not settings.redis.url:
         typer.secho(
             "`parley worker` needs PARLEY_REDIS_URL; without Redis, `parley serve` "
             "runs jobs itself",
@@ -170,7 +171,7 @@ def worker(
             start_http_server(metrics_port, addr=settings.host, registry=registry)
         await JobWorker(container, concurrency).run()
 
-    run_with_container(work)
+    run_with_container(work, worker_settings(settings, concurrency))
 
 
 def _status(raw: str | None) -> JobStatus | None:

@@ -49,12 +49,14 @@ def settings_or_exit() -> Settings:
         raise typer.Exit(2) from None
 
 
-def run_with_container(work: Callable[[AsyncContainer, Settings], Awaitable[T]]) -> T:
+def run_with_container(
+    work: Callable[[AsyncContainer, Settings], Awaitable[T]], settings: Settings | None = None
+) -> T:
     """Build settings and container, run ``work``, close the container; map domain errors
     to a message on stderr and a non-zero exit code."""
     from entrypoints.ioc import create_container
 
-    settings = settings_or_exit()
+    settings = settings or settings_or_exit()
     configure_logging("warning", settings.json_logs)
 
     async def main() -> T:
