@@ -50,12 +50,9 @@ class Parley:
 
     async def user_id(self, email: str) -> UUID:
         """The id of the account with this email (USER_NOT_FOUND otherwise)."""
-        from application.identity.user_lookup import find_user
-        from application.ports.unit_of_work import UnitOfWorkFactory
+        from application.identity.find_user_by_email import FindUserByEmail
 
-        factory = await self.container.get(UnitOfWorkFactory)
-        async with factory() as uow:
-            return (await find_user(uow, email)).id
+        return (await (await self.container.get(FindUserByEmail))(email)).id
 
 
 @asynccontextmanager

@@ -25,8 +25,7 @@ from application.chat.get_conversation import GetConversation
 from application.chat.list_conversations import ListConversations, ListConversationsQuery
 from application.chat.resume_generation import ResumeGeneration, ResumeGenerationQuery
 from application.chat.send_message import SendMessage, SendMessageCommand
-from application.identity.user_lookup import find_user
-from application.ports.unit_of_work import UnitOfWork
+from application.identity.find_user_by_email import FindUserByEmail
 from domain.errors import DomainError
 from entrypoints.cli.chat_terminal import LineReader, Terminal
 from entrypoints.cli.runtime import run_with_container
@@ -140,10 +139,7 @@ def _ctrl_c_cancels(cancel: Callable[[], Coroutine[Any, Any, None]]) -> Iterator
 
 
 async def _owner_id(container: AsyncContainer, email: str) -> UUID:
-    async with container() as request:
-        uow = await request.get(UnitOfWork)
-        async with uow:
-            return (await find_user(uow, email)).id
+    return (await (await container.get(FindUserByEmail))(email)).id
 
 
 def chat(

@@ -13,13 +13,12 @@ from dishka import AsyncContainer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from application.identity.find_user_by_email import FindUserByEmail
 from application.identity.principal import Principal
-from application.identity.user_lookup import find_user
 from application.jobs.cancel_job import CancelJob
 from application.jobs.read_jobs import GetJob, ListJobs, ListJobsQuery
 from application.jobs.submit_job import SubmitJob, SubmitJobCommand
 from application.jobs.views import JobView, job_view
-from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.errors import InvalidInput
 from domain.jobs import Job, JobStatus
 from entrypoints.cli.runtime import run_with_container, settings_or_exit
@@ -31,8 +30,7 @@ UserOption = typer.Option(..., "--user", help="Email of the job's owner.")
 
 
 async def _principal(container: AsyncContainer, email: str) -> Principal:
-    async with (await container.get(UnitOfWorkFactory))() as uow:
-        user = await find_user(uow, email)
+    user = await (await container.get(FindUserByEmail))(email)
     return Principal(user.id, user.role, user.plan, "jwt")
 
 

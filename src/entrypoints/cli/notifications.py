@@ -7,7 +7,7 @@ import json
 import typer
 from dishka import AsyncContainer
 
-from application.identity.user_lookup import find_user
+from application.identity.find_user_by_email import FindUserByEmail
 from application.notifications.list_notifications import (
     ListNotifications,
     ListNotificationsQuery,
@@ -15,7 +15,6 @@ from application.notifications.list_notifications import (
 )
 from application.notifications.mark_read import MarkNotificationsRead, MarkReadCommand
 from application.notifications.notify_user import NotifyUser, NotifyUserCommand
-from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.notifications import Notification
 from entrypoints.cli.runtime import run_with_container
 from entrypoints.settings import Settings
@@ -32,8 +31,7 @@ def notifications(
     """List a user's notifications, newest first, as GET /api/v1/notifications does."""
 
     async def work(container: AsyncContainer, settings: Settings) -> tuple[NotificationPage, int]:
-        async with (await container.get(UnitOfWorkFactory))() as uow:
-            owner = await find_user(uow, user)
+        owner = await (await container.get(FindUserByEmail))(user)
         async with container() as request:
             listing = await request.get(ListNotifications)
             page = await listing(ListNotificationsQuery(owner.id, unread, limit))
@@ -71,8 +69,7 @@ def notify(
         raise typer.Exit(3)
 
     async def work(container: AsyncContainer, settings: Settings) -> Notification:
-        async with (await container.get(UnitOfWorkFactory))() as uow:
-            owner = await find_user(uow, user)
+        owner = await (await container.get(FindUserByEmail))(user)
         notify_user = await container.get(NotifyUser)
         return await notify_user(NotifyUserCommand(owner.id, kind, title, body, extra))
 

@@ -12,7 +12,7 @@ from dishka import AsyncContainer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from application.identity.user_lookup import find_user
+from application.identity.find_user_by_email import FindUserByEmail
 from application.portability.export_conversations import (
     ExportCommand,
     ExportConversations,
@@ -22,7 +22,6 @@ from application.portability.export_conversations import (
 from application.portability.import_conversations import ImportCommand, ImportConversations
 from application.ports.ids import IdGenerator
 from application.ports.portability import ExportStore
-from application.ports.unit_of_work import UnitOfWorkFactory
 from application.search.imported_indexing import ImportedMessagesIndexing
 from domain.imports import ImportFormat, ImportReport
 from entrypoints.cli.runtime import run_with_container
@@ -42,8 +41,7 @@ def _bar(label: str) -> Progress:
 
 
 async def _owner_id(container: AsyncContainer, email: str) -> UUID:
-    async with (await container.get(UnitOfWorkFactory))() as uow:
-        return (await find_user(uow, email)).id
+    return (await (await container.get(FindUserByEmail))(email)).id
 
 
 def import_(

@@ -7,8 +7,7 @@ from dishka import AsyncContainer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from application.identity.user_lookup import find_user
-from application.ports.unit_of_work import UnitOfWorkFactory
+from application.identity.find_user_by_email import FindUserByEmail
 from application.search.catch_up import CatchUpIndex
 from application.search.reindex import Reindex, ReindexCommand, ReindexReport
 from application.search.search_messages import SearchHit, SearchMessages, SearchMessagesQuery
@@ -55,8 +54,7 @@ def search(
     """Search one user's messages, as GET /api/v1/search does for that user."""
 
     async def work(container: AsyncContainer, settings: Settings) -> list[SearchHit]:
-        async with (await container.get(UnitOfWorkFactory))() as uow:
-            owner = await find_user(uow, user)
+        owner = await (await container.get(FindUserByEmail))(user)
         await (await container.get(CatchUpIndex))(load_file=True)
         async with container() as request:
             use_case = await request.get(SearchMessages)

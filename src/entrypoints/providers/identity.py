@@ -25,6 +25,7 @@ from application.identity.config import IdentityConfig
 from application.identity.create_api_key import CreateApiKey
 from application.identity.create_user import CreateUser
 from application.identity.delete_api_key import DeleteApiKey
+from application.identity.find_user_by_email import FindUserByEmail
 from application.identity.get_me import GetMe
 from application.identity.list_api_keys import ListApiKeys
 from application.identity.list_users import ListUsers
@@ -145,6 +146,8 @@ class IdentityUseCasesProvider(Provider):
         SetPlan,
         SetActive,
     )
+    # Operator tools name a user by email; nothing of a request is needed for it.
+    find_user_by_email = provide(FindUserByEmail, scope=Scope.APP)
 
 
 def providers(settings: Settings) -> list[Provider]:
