@@ -66,7 +66,13 @@ async def open_parley(
     from entrypoints.ioc import create_container
 
     settings = load_settings(environ, toml_path)
-    container = create_container(settings)
+    overrides = []
+    if environ is not None:
+        # Secrets come from the environment given, like every other setting.
+        from entrypoints.providers.grounding import ContextSourceSecrets, secrets_provider
+
+        overrides.append(secrets_provider(ContextSourceSecrets.read(settings, environ)))
+    container = create_container(settings, *overrides)
     try:
         if migrate if migrate is not None else not settings.uses_postgres:
             from adapters.persistence.migrate import migrate_database

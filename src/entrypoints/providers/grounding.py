@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dishka import Provider, Scope, decorate, provide
@@ -21,32 +22,53 @@ from application.ports.turn_hooks import TurnSeams
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.ports.vector_index import VectorIndex
 from application.search.index_status import IndexStatus
-from entrypoints.settings import ContextSourceSettings, Settings, SettingsError
+from entrypoints.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from adapters.context.http_source import HttpContextSource
 
 
-def secret_headers(name: str, source: ContextSourceSettings) -> dict[str, str]:
-    """Header values from the environment variables the config names (never the file)."""
-    headers = {}
-    for header, variable in source.headers_env.items():
-        value = os.environ.get(variable)
-        if value is None:
-            raise SettingsError(
-                f"[context_sources.{name}] headers_env.{header}: {variable} is not set"
-            )
-        headers[header] = value
-    return headers
+@dataclass(frozen=True, slots=True)
+class ContextSourceSecrets:
+    """The header values of each http context source, read once from the environment the
+    settings were loaded from (never from the file); the sources get the values."""
+
+    headers: Mapping[str, Mapping[str, str]]
+
+    @classmethod
+    def read(cls, settings: Settings, environ: Mapping[str, str]) -> ContextSourceSecrets:
+        headers: dict[str, dict[str, str]] = {}
+        for name, source in settings.context_sources.items():
+            values = headers.setdefault(name, {})
+            for header, variable in source.headers_env.items():
+                value = environ.get(variable)
+                if value is None:
+                    raise SettingsError(
+                        f"[context_sources.{name}] headers_env.{header}: {variable} is not set"
+                    )
+                values[header] = value
+        return cls(headers)
+
+
+def secrets_provider(secrets: ContextSourceSecrets) -> Provider:
+    """An override for a container whose settings came from an explicit environment."""
+    provider = Provider(scope=Scope.APP)
+    provider.provide(lambda: secrets, provides=ContextSourceSecrets)
+    return provider
 
 
 class GroundingProvider(Provider):
     scope = Scope.APP
 
     @provide
+    def secrets(self, settings: Settings) -> ContextSourceSecrets:
+        return ContextSourceSecrets.read(settings, os.environ)
+
+    @provide
     async def gather(
         self,
         settings: Settings,
+        secrets: ContextSourceSecrets,
         uow_factory: UnitOfWorkFactory,
         embedder: Embedder,
         index: VectorIndex,
@@ -63,7 +85,7 @@ class GroundingProvider(Provider):
 
                 source = HttpContextSource(
                     name, config.url, timeout_s=timeout_s, max_bytes=config.max_bytes,
-                    headers=secret_headers(name, config),
+                    headers=dict(secrets.headers[name]),
                 )  # fmt: skip
                 http.append(source)
                 sources[name] = source
