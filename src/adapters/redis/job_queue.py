@@ -181,21 +181,20 @@ def saq_worker(
     async def run_job(ctx: dict[str, Any], *, job_id: str) -> str:
         saq_job: SaqJob = ctx["job"]
         every = max(1.0, heartbeat_s / 3)
-        running = asyncio.ensure_future(run(UUID(job_id)))
-        touch = None
+        touch: list[asyncio.Task[None]] = []
+
+        def start_touching() -> None:
+            touch.append(asyncio.create_task(_keep_touched(saq_job, every)))
+
+        # The runner runs in SAQ's own task (SAQ's abort or shutdown cancels it there); a
+        # job that ends before its first touch is due costs no heartbeat task, only a timer.
+        due = asyncio.get_running_loop().call_later(every, start_touching)
         try:
-            # A job that ends before its first touch is due needs no heartbeat task.
-            done, _ = await asyncio.wait({running}, timeout=every)
-            if not done:
-                touch = asyncio.create_task(_keep_touched(saq_job, every))
-            result = await running
+            result = await run(UUID(job_id))
         finally:
-            if touch is not None:
-                touch.cancel()
-            if not running.done():
-                running.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await running
+            due.cancel()
+            for task in touch:
+                task.cancel()
         if result.outcome in (Outcome.RETRY, Outcome.BUSY):
             saq_job.retry_delay = result.delay_s
             saq_job.retry_backoff = False

@@ -132,3 +132,57 @@ async def test_each_status_change_is_published_once(queues: tuple[Any, Any]) -> 
     assert heard == [Status.ACTIVE, Status.COMPLETE]
     stored = await ours.job("a")
     assert stored is not None and stored.status is Status.COMPLETE and stored.result == "done"
+
+
+async def test_a_job_running_past_its_first_touch_is_kept_touched() -> None:
+    """SAQ sweeps an active job not touched within its heartbeat: a long job's worker must
+    keep touching it, while a short one needs no touch at all."""
+    require_servers()
+    from adapters.redis.job_queue import SaqJobQueue, SaqOptions, saq_queue, saq_worker
+    from application.jobs.run_job import Outcome, RunResult
+
+    name = f"parley-test-{uuid.uuid4().hex[:12]}:touch"
+    options = SaqOptions(name=name, timeout_s=30, heartbeat_s=3, retries=1, sweep_s=60)
+    queue = SaqJobQueue(saq_queue(REDIS_URL, name, socket_timeout_s=None), options)
+    release = asyncio.Event()
+
+    async def slow(job_id: uuid.UUID) -> RunResult:
+        await release.wait()
+        return RunResult(Outcome.FINISHED)
+
+    worker = saq_worker(
+        queue, slow, concurrency=1, worker_id="touch", sweep_s=60, heartbeat_s=3,
+        shutdown_grace_s=0,
+    )  # fmt: skip
+    await queue.saq.connect()
+    running = asyncio.create_task(worker.start())
+    job_id = uuid.uuid4()
+    try:
+        await queue.enqueue([job_id])
+        first = None
+        for _ in range(100):
+            first = await queue.saq.job(str(job_id))
+            if first is not None and first.status.value == "active":
+                break
+            await asyncio.sleep(0.05)
+        assert first is not None
+        await asyncio.sleep(2.5)  # a touch is due every second
+        later = await queue.saq.job(str(job_id))
+        assert later is not None and later.touched > first.touched
+        release.set()
+        for _ in range(100):
+            done = await queue.saq.job(str(job_id))
+            if done is not None and done.status.value == "complete":
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the job did not complete")
+    finally:
+        release.set()
+        await worker.stop()
+        running.cancel()
+        redis = queue.saq.redis  # type: ignore[attr-defined]
+        keys = [k async for k in redis.scan_iter(match=f"saq:*{name}*")]
+        if keys:
+            await redis.delete(*keys)
+        await queue.aclose()
