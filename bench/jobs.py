@@ -5,7 +5,9 @@
     .venv/bin/python bench/jobs.py --rows redis --profile /tmp/worker.txt  # py-spy
 
 Rows (same run, same machine):
-- ``saq only``: SAQ on Redis with a no-op function, no database: the library's ceiling.
+- ``saq only``: SAQ's own Redis queue with a no-op function, no database: the library's
+  ceiling. ``saq, parley's queue``: the same with the queue Parley builds (fewer round
+  trips per job).
 - ``redis + 1 worker``: the full path on PostgreSQL + Redis. Job rows are stored, their
   ids enqueued, and one real `parley worker --concurrency N` process claims, runs and
   finishes each (lease, result, outcome) through the jobs table.
@@ -56,6 +58,7 @@ from tests.support.backends import (  # noqa: E402
 BENCH_ENV = {"PARLEY_LOG_LEVEL": "warning", "PARLEY_JOBS_SHUTDOWN_GRACE_S": "0"}
 ROWS = {
     "saq": "saq only (no database)",
+    "saq-parley": "saq, parley's queue (no db)",
     "redis": "redis + 1 worker (postgres)",
     "pg": "in-process (postgres)",
     "sqlite": "in-process (sqlite)",
@@ -75,13 +78,22 @@ class Measured:
         self.cpu_ms = 1000 * cpu_s / jobs
 
 
-async def saq_only(jobs: int, concurrency: int) -> Measured:
+async def saq_only(jobs: int, concurrency: int, *, stock: bool = True) -> Measured:
+    """``stock``: SAQ's own RedisQueue; else the queue Parley builds (``saq_queue``)."""
+    from redis import asyncio as aioredis
+    from saq.queue.redis import RedisQueue
+
     from adapters.redis.job_queue import SaqJobQueue, SaqOptions, saq_queue, saq_worker
     from application.jobs.run_job import Outcome, RunResult
 
     name = f"parley-bench-{uuid.uuid4().hex[:8]}:jobs"
     options = SaqOptions(name=name, timeout_s=60, heartbeat_s=30, retries=1)
-    queue = SaqJobQueue(saq_queue(REDIS_URL, name, socket_timeout_s=None), options)
+    saq = (
+        RedisQueue(aioredis.from_url(REDIS_URL), name=name)
+        if stock
+        else saq_queue(REDIS_URL, name, socket_timeout_s=None)
+    )
+    queue = SaqJobQueue(saq, options)
     done = asyncio.Event()
     count = 0
 
@@ -257,6 +269,8 @@ def run_rows(args: argparse.Namespace) -> dict[str, Measured]:
         base = Path(tmp)
         if "saq" in wanted:
             rows["saq"] = asyncio.run(saq_only(args.jobs, args.concurrency))
+        if "saq-parley" in wanted:
+            rows["saq-parley"] = asyncio.run(saq_only(args.jobs, args.concurrency, stock=False))
         if "redis" in wanted or "pg" in wanted:
             pg = postgres_backend(base / "pg")
             try:
@@ -323,6 +337,12 @@ def compare(args: argparse.Namespace) -> None:
             f"{ROWS[key]:<30}{rate_o:>14.0f}{rate_t:>13.0f}{cpu_o:>18.2f}{cpu_t:>8.2f}"
             f"{cpu_t / cpu_o:>7.2f}x"
         )
+    print("each round, jobs/s / CPU ms per job, other | this:")
+    for key in args.rows.split(","):
+        if (key, "this") in got:
+            rounds = zip(got[(key, "other")], got[(key, "this")], strict=True)
+            cells = "  ".join(f"{o[0]:.0f}/{o[1]:.2f} | {t[0]:.0f}/{t[1]:.2f}" for o, t in rounds)
+            print(f"  {key:<8}{cells}")
 
 
 def main() -> None:
