@@ -342,7 +342,7 @@ def compare(args: argparse.Namespace) -> None:
         if (key, "this") in got:
             rounds = zip(got[(key, "other")], got[(key, "this")], strict=True)
             cells = "  ".join(f"{o[0]:.0f}/{o[1]:.2f} | {t[0]:.0f}/{t[1]:.2f}" for o, t in rounds)
-            print(f"  {key:<8}{cells}")
+            print(f"  {key:<12}{cells}")
 
 
 def main() -> None:
