@@ -1,7 +1,7 @@
 """P5: owner-restricted vector search, Parley's index adapter vs hnswlib (and faiss).
 
     .venv/bin/python bench/search.py [--vectors 100000] [--owners 1000] [--queries 1000]
-        [--rounds 5] [--parley 1024:24:bf16 4096:16:f32] [--skip hnswlib-filter faiss]
+        [--rounds 5] [--parley 1024:24:i8 1024:24:bf16 1024:32:i8:256] [--skip hnswlib-filter faiss]
     .venv/bin/python bench/search.py --crossover 256 512 1024 1536 2048   # exact vs graph
 
 Data: clustered synthetic unit vectors (384 dims). Owners have Zipf-like sizes (the
@@ -13,7 +13,8 @@ only that owner's vectors; recall@10 is measured against exact search in the own
 Systems, side by side in one run (one thread for search everywhere):
 - parley: ``adapters.vector.UsearchVectorIndex`` through its public methods (exact scan
   up to ``exact_max`` vectors per owner, a private usearch HNSW graph above), once per
-  ``--parley exact_max:connectivity:graph_dtype``.
+  ``--parley exact_max:connectivity:graph_dtype[:expansion_add]``; the default is what
+  the app wires (int8 graphs with an exact re-score).
 - hnswlib per owner: one hnswlib graph per owner, at M=16 and at each Parley
   connectivity; the ratio column compares with the fastest of them.
 - hnswlib global + filter: one graph, ``filter=`` keeps the owner's labels, ef tuned.
@@ -24,7 +25,10 @@ Fairness: every system with a breadth (ef) gets the smallest one whose recall@10
 same queries reaches 0.99, found by doubling then bisecting (recall does not depend on
 timing). Then ``--rounds`` timed passes run interleaved, system after system, and the
 rate is queries per median pass of process CPU time, so the rest of a shared machine
-slows no system more than another; wall-clock q/s is printed beside it.
+slows no system more than another; wall-clock q/s is printed beside it. Only each
+system's own query call is timed (turning its answer into row numbers for recall is not),
+and the timed passes read the clock once per pass; percentiles and the by-size table
+come from one more pass that times every query.
 """
 
 from __future__ import annotations
@@ -46,11 +50,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from adapters.vector.partitions import GRAPH_DTYPE, ExactPartition, HnswPartition, Partition
+from adapters.vector.partitions import ExactPartition, HnswPartition, Partition
 from adapters.vector.usearch_index import (
     DEFAULT_CONNECTIVITY,
     DEFAULT_EXACT_MAX,
     DEFAULT_EXPANSION_SEARCH,
+    SERVED_GRAPH_DTYPE,
     UsearchVectorIndex,
 )
 from application.ports.vector_index import VectorMatch, VectorRecord
@@ -185,7 +190,12 @@ def latency_pass(data: Data, system: System) -> None:
 
 
 def parley(
-    data: Data, exact_max: int, connectivity: int, graph_dtype: str, expansion_search: int
+    data: Data,
+    exact_max: int,
+    connectivity: int,
+    graph_dtype: str,
+    expansion_search: int,
+    expansion_add: int = 128,
 ) -> System:
     gc.collect()
     before = rss_mb()
@@ -196,6 +206,7 @@ def parley(
         path=Path("/tmp/parley-bench-index.npz"),
         exact_max=exact_max,
         connectivity=connectivity,
+        expansion_add=expansion_add,
         expansion_search=expansion_search,
         graph_dtype=graph_dtype,
     )
@@ -224,9 +235,10 @@ def parley(
         return [m.key - 1 for m in matches]
 
     graphs = index.partition_kinds().get("hnsw", 0)
+    added = "" if expansion_add == 128 else f" ea={expansion_add}"
     system = System(
         f"parley {graph_dtype} graphs",
-        lambda: f"exact_max={exact_max} M={connectivity} ef={system.ef} ({graphs} graphs)",
+        lambda: f"exact_max={exact_max} M={connectivity}{added} ef={system.ef} ({graphs} graphs)",
         build_s,
         memory,
         native,
@@ -419,9 +431,9 @@ def main() -> None:
         "--parley",
         type=lambda text: tuple(text.split(":")),
         nargs="*",
-        default=[(str(DEFAULT_EXACT_MAX), str(DEFAULT_CONNECTIVITY), GRAPH_DTYPE)],
-        help="exact_max:connectivity:graph_dtype settings of the Parley adapter "
-        "(e.g. 4096:16:f32 is the layout before int8 graphs)",
+        default=[(str(DEFAULT_EXACT_MAX), str(DEFAULT_CONNECTIVITY), SERVED_GRAPH_DTYPE)],
+        help="exact_max:connectivity:graph_dtype[:expansion_add] settings of the Parley "
+        "adapter (e.g. 1024:24:bf16 is the layout before int8 graphs)",
     )
     parser.add_argument("--skip", nargs="*", default=[], help="hnswlib-filter, faiss, ...")
     parser.add_argument(
@@ -441,15 +453,17 @@ def main() -> None:
         flush=True,
     )
     if args.crossover is not None:
-        _, connectivity, dtype = args.parley[0]
+        _, connectivity, dtype, *_ = args.parley[0]
         crossover(data, int(connectivity), DEFAULT_EXPANSION_SEARCH, dtype, args.crossover)
         return
     systems = [
-        parley(data, int(exact_max), int(connectivity), dtype, DEFAULT_EXPANSION_SEARCH)
-        for exact_max, connectivity, dtype in args.parley
+        parley(
+            data, int(exact_max), int(connectivity), dtype, DEFAULT_EXPANSION_SEARCH, *map(int, add)
+        )
+        for exact_max, connectivity, dtype, *add in args.parley
     ]
     try:
-        for connectivity in sorted({16} | {int(c) for _, c, _ in args.parley}):
+        for connectivity in sorted({16} | {int(c) for _, c, *_ in args.parley}):
             systems.append(hnswlib_per_owner(data, connectivity))
         if "hnswlib-filter" not in args.skip:
             systems.append(hnswlib_filtered(data))
