@@ -45,7 +45,7 @@ log = structlog.get_logger("parley.search.index")
 # Adds to an existing graph run on the loop thread in chunks this big, yielding in between.
 ADD_CHUNK = 512
 DEFAULT_EXACT_MAX = 1024
-DEFAULT_CONNECTIVITY = 24
+DEFAULT_CONNECTIVITY = 32
 DEFAULT_EXPANSION_SEARCH = 96
 SERVED_GRAPH_DTYPE = "i8"
 """The graphs the app builds: int8 walks with an exact float32 re-score, the fastest
@@ -178,13 +178,22 @@ class UsearchVectorIndex(VectorIndex):
         except SnapshotUnusable as exc:
             log.info("vector_index_not_loaded", reason=str(exc), path=str(self.path))
             return False
+        rescored = self._graph["dtype"] == "i8"
+        skipped = 0
         async with self._lock:
             self._parts, self._where = {}, {}
             for (owner, role), partition in snapshot.partitions.items():
+                if isinstance(partition, HnswPartition) and (
+                    isinstance(partition, RescoredGraph) != rescored
+                ):
+                    # a graph of the other layout (a file from before int8 graphs): left
+                    # out, so catch-up re-adds its vectors from the table in this layout
+                    skipped += len(partition)
+                    continue
                 self._parts.setdefault(owner, {})[role] = partition
                 for key in partition.key_list():
                     self._where[key] = (owner, role)
-        log.info("vector_index_loaded", vectors=len(self._where))
+        log.info("vector_index_loaded", vectors=len(self._where), left_to_catch_up=skipped)
         return True
 
     def _group(

@@ -138,12 +138,29 @@ async def test_a_file_of_the_previous_format_still_loads(
     monkeypatch.setattr(snapshot, "FORMAT", 1)
     await index.save()
     monkeypatch.undo()
-    reloaded = _index(tmp_path)
+    reloaded = _index(tmp_path, graph_dtype="bf16")
     assert await reloaded.load()
     assert reloaded.keys() == index.keys()
     query = _unit(rng, 1)[0].tolist()
     for owner in (small, large):
         assert reloaded.search(owner, query, 5) == index.search(owner, query, 5)
+
+
+async def test_graphs_of_the_other_layout_are_left_for_catch_up_to_rebuild(
+    tmp_path: Path,
+) -> None:
+    before = _index(tmp_path, graph_dtype="bf16")
+    small, large = uuid.uuid4(), uuid.uuid4()
+    rng = np.random.default_rng(26)
+    vectors = _unit(rng, 100)
+    await before.add(_records(small, _unit(rng, 5), 1) + _records(large, vectors, 100))
+    await before.save()
+    reloaded = _index(tmp_path)  # int8 graphs now
+    assert await reloaded.load()
+    assert reloaded.keys() == set(range(1, 6))  # the bf16 graph's keys are missing...
+    await reloaded.add(_records(large, vectors, 100))  # ...so catch-up adds them back
+    assert isinstance(_graph(reloaded, large), RescoredGraph)
+    assert reloaded.search(large, vectors[3].tolist(), 1)[0].key == 103
 
 
 @pytest.mark.parametrize("size", [5, 63, 64, 65, 300])
