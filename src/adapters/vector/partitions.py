@@ -32,8 +32,15 @@ from usearch.index import Index
 
 from adapters.vector.exact import F32, ExactPartition, Hits, best_of, normalise, scores_of
 
-__all__ = ["F32", "GRAPH_DTYPE", "ExactPartition", "HnswPartition", "Partition", "RescoredGraph"]
-__all__ += ["normalise"]
+__all__ = [  # the exact partition's names are re-exported: callers import partitions only
+    "F32",
+    "GRAPH_DTYPE",
+    "ExactPartition",
+    "HnswPartition",
+    "Partition",
+    "RescoredGraph",
+    "normalise",
+]
 
 GRAPH_DTYPE = "bf16"
 U64 = np.uint64
