@@ -1,7 +1,7 @@
 """P5: owner-restricted vector search, Parley's index adapter vs hnswlib (and faiss).
 
     .venv/bin/python bench/search.py [--vectors 100000] [--owners 1000] [--queries 1000]
-        [--rounds 5] [--parley 1024:24:bf16 4096:16:f32] [--skip hnswlib-filter faiss]
+        [--rounds 5] [--parley 1024:24:i8 1024:24:bf16 1024:32:i8:256] [--skip hnswlib-filter faiss]
     .venv/bin/python bench/search.py --crossover 256 512 1024 1536 2048   # exact vs graph
 
 Data: clustered synthetic unit vectors (384 dims). Owners have Zipf-like sizes (the
@@ -13,7 +13,8 @@ only that owner's vectors; recall@10 is measured against exact search in the own
 Systems, side by side in one run (one thread for search everywhere):
 - parley: ``adapters.vector.UsearchVectorIndex`` through its public methods (exact scan
   up to ``exact_max`` vectors per owner, a private usearch HNSW graph above), once per
-  ``--parley exact_max:connectivity:graph_dtype``.
+  ``--parley exact_max:connectivity:graph_dtype[:expansion_add]``; the default is what
+  the app wires (int8 graphs with an exact re-score).
 - hnswlib per owner: one hnswlib graph per owner, at M=16 and at each Parley
   connectivity; the ratio column compares with the fastest of them.
 - hnswlib global + filter: one graph, ``filter=`` keeps the owner's labels, ef tuned.
@@ -24,7 +25,10 @@ Fairness: every system with a breadth (ef) gets the smallest one whose recall@10
 same queries reaches 0.99, found by doubling then bisecting (recall does not depend on
 timing). Then ``--rounds`` timed passes run interleaved, system after system, and the
 rate is queries per median pass of process CPU time, so the rest of a shared machine
-slows no system more than another; wall-clock q/s is printed beside it.
+slows no system more than another; wall-clock q/s is printed beside it. Only each
+system's own query call is timed (turning its answer into row numbers for recall is not),
+and the timed passes read the clock once per pass; percentiles and the by-size table
+come from one more pass that times every query.
 """
 
 from __future__ import annotations
@@ -37,22 +41,24 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from adapters.vector.partitions import GRAPH_DTYPE, ExactPartition, HnswPartition, Partition
+from adapters.vector.partitions import ExactPartition, HnswPartition, Partition
 from adapters.vector.usearch_index import (
     DEFAULT_CONNECTIVITY,
     DEFAULT_EXACT_MAX,
     DEFAULT_EXPANSION_SEARCH,
+    SERVED_GRAPH_DTYPE,
     UsearchVectorIndex,
 )
-from application.ports.vector_index import VectorRecord
+from application.ports.vector_index import VectorMatch, VectorRecord
 
 DIM = 384
 K = 10
@@ -108,23 +114,27 @@ def make_data(n: int, owners: int, queries: int, seed: int = 7) -> Data:
 
 @dataclass
 class System:
-    """One contender: ``search(query, owner)`` returns row numbers; ``set_ef`` its breadth."""
+    """One contender: ``search(query, owner)`` is its own native query call (what is timed),
+    ``rows(answer, owner)`` turns the answer into row numbers (untimed, for recall);
+    ``set_ef`` its breadth."""
 
     name: str
     params: Callable[[], str]
     build_s: float
     memory_mb: float
-    search: Callable[[np.ndarray, int], np.ndarray]
+    search: Callable[[np.ndarray, int], Any]
+    rows: Callable[[Any, int], Iterable[int]]
     set_ef: Callable[[int], None] | None = None
     ef: int | None = None
     passes: list[tuple[float, float]] = field(default_factory=list)  # (cpu s, wall s)
-    cpu_us: list[float] = field(default_factory=list)  # per query, all passes
+    cpu_us: list[float] = field(default_factory=list)  # per query, latency passes
 
 
-def recall_of(data: Data, search: Callable[[np.ndarray, int], np.ndarray]) -> float:
+def recall_of(data: Data, system: System) -> float:
     hits = wanted = 0
     for q, o, truth in zip(data.queries, data.query_owner, data.truth, strict=True):
-        hits += len(set(search(q, int(o)).tolist()) & set(truth.tolist()))
+        found = system.rows(system.search(q, int(o)), int(o))
+        hits += len({int(row) for row in found} & set(truth.tolist()))
         wanted += len(truth)
     return hits / wanted
 
@@ -135,14 +145,14 @@ def tune(data: Data, system: System) -> float:
     Recall does not depend on timing (single-threaded searches are deterministic), so the
     tuning is exact and noise-free: double until the target is met, then bisect."""
     if system.set_ef is None:
-        return recall_of(data, system.search)
+        return recall_of(data, system)
     memo: dict[int, float] = {}
 
     def recall_at(ef: int) -> float:
         if ef not in memo:
             assert system.set_ef is not None
             system.set_ef(ef)
-            memo[ef] = recall_of(data, system.search)
+            memo[ef] = recall_of(data, system)
         return memo[ef]
 
     low, high = 8, 16
@@ -157,20 +167,35 @@ def tune(data: Data, system: System) -> float:
 
 
 def timed_pass(data: Data, system: System) -> None:
-    """One pass over all queries; process CPU time per query (immune to the other tenants
-    of a shared machine taking the core away) and the pass's wall time."""
+    """One pass over all queries: the pass's process CPU time (immune to the other tenants
+    of a shared machine taking the core away) and wall time. No per-query clock here: two
+    clock reads per query would add the same cost to every system and blur the ratios."""
     cpu = time.process_time
     search = system.search
+    pairs = list(zip(data.queries, data.query_owner.tolist(), strict=True))
     wall0, total0 = time.perf_counter(), cpu()
-    for q, o in zip(data.queries, data.query_owner, strict=True):
-        t0 = cpu()
-        search(q, int(o))
-        system.cpu_us.append((cpu() - t0) * 1e6)
+    for q, o in pairs:
+        search(q, o)
     system.passes.append((cpu() - total0, time.perf_counter() - wall0))
 
 
+def latency_pass(data: Data, system: System) -> None:
+    """One pass timing each query on its own (for the percentiles and the size breakdown)."""
+    cpu = time.process_time
+    search = system.search
+    for q, o in zip(data.queries, data.query_owner.tolist(), strict=True):
+        t0 = cpu()
+        search(q, o)
+        system.cpu_us.append((cpu() - t0) * 1e6)
+
+
 def parley(
-    data: Data, exact_max: int, connectivity: int, graph_dtype: str, expansion_search: int
+    data: Data,
+    exact_max: int,
+    connectivity: int,
+    graph_dtype: str,
+    expansion_search: int,
+    expansion_add: int = 128,
 ) -> System:
     gc.collect()
     before = rss_mb()
@@ -181,6 +206,7 @@ def parley(
         path=Path("/tmp/parley-bench-index.npz"),
         exact_max=exact_max,
         connectivity=connectivity,
+        expansion_add=expansion_add,
         expansion_search=expansion_search,
         graph_dtype=graph_dtype,
     )
@@ -200,17 +226,23 @@ def parley(
     gc.collect()
     memory = rss_mb() - before
 
-    def search(query: np.ndarray, owner: int) -> np.ndarray:
-        matches = index.search(owner_ids[owner], query, K)
-        return np.fromiter((m.key - 1 for m in matches), np.int64)
+    search = index.search
+
+    def native(query: np.ndarray, owner: int) -> list[VectorMatch]:
+        return search(owner_ids[owner], query, K)
+
+    def rows(matches: list[VectorMatch], owner: int) -> Iterable[int]:
+        return [m.key - 1 for m in matches]
 
     graphs = index.partition_kinds().get("hnsw", 0)
+    added = "" if expansion_add == 128 else f" ea={expansion_add}"
     system = System(
         f"parley {graph_dtype} graphs",
-        lambda: f"exact_max={exact_max} M={connectivity} ef={system.ef} ({graphs} graphs)",
+        lambda: f"exact_max={exact_max} M={connectivity}{added} ef={system.ef} ({graphs} graphs)",
         build_s,
         memory,
-        search,
+        native,
+        rows,
         index.set_expansion_search,
     )
     return system
@@ -237,10 +269,10 @@ def hnswlib_per_owner(data: Data, connectivity: int) -> System:
         for graph in graphs:
             graph.set_ef(ef)
 
-    def search(query: np.ndarray, owner: int) -> np.ndarray:
-        graph = graphs[owner]
-        labels, _ = graph.knn_query(query, k=min(K, graph.get_current_count()))
-        return labels[0].astype(np.int64)
+    ks = [min(K, len(rows)) for rows in data.rows_of]
+
+    def search(query: np.ndarray, owner: int) -> Any:
+        return graphs[owner].knn_query(query, k=ks[owner])
 
     system = System(
         "hnswlib per owner",
@@ -248,6 +280,7 @@ def hnswlib_per_owner(data: Data, connectivity: int) -> System:
         build_s,
         memory,
         search,
+        lambda answer, owner: answer[0][0],
         set_ef,
     )
     return system
@@ -268,12 +301,10 @@ def hnswlib_filtered(data: Data) -> System:
     memory = rss_mb() - before
     owner_of = data.owner_of
 
-    def search(query: np.ndarray, owner: int) -> np.ndarray:
-        size = len(data.rows_of[owner])
-        labels, _ = graph.knn_query(
-            query, k=min(K, size), filter=lambda label: owner_of[label] == owner
-        )
-        return labels[0].astype(np.int64)
+    ks = [min(K, len(rows)) for rows in data.rows_of]
+
+    def search(query: np.ndarray, owner: int) -> Any:
+        return graph.knn_query(query, k=ks[owner], filter=lambda label: owner_of[label] == owner)
 
     system = System(
         "hnswlib global+filter",
@@ -281,6 +312,7 @@ def hnswlib_filtered(data: Data) -> System:
         build_s,
         memory,
         search,
+        lambda answer, owner: answer[0][0],
         graph.set_ef,
     )
     return system
@@ -301,12 +333,18 @@ def faiss_systems(data: Data) -> list[System]:
     build_s = time.perf_counter() - started
     memory = rss_mb() - before
 
-    def exact(query: np.ndarray, owner: int) -> np.ndarray:
-        flat, rows = flats[owner]
-        _, found = flat.search(query[None, :], min(K, len(rows)))
-        return rows[found[0]]
+    ks = [min(K, len(rows)) for rows in data.rows_of]
 
-    systems = [System("faiss exact per owner", lambda: "IndexFlatIP", build_s, memory, exact)]
+    def exact(query: np.ndarray, owner: int) -> Any:
+        return flats[owner][0].search(query[None, :], ks[owner])
+
+    def exact_rows(answer: Any, owner: int) -> Iterable[int]:
+        rows: Iterable[int] = data.rows_of[owner][answer[1][0]]
+        return rows
+
+    systems = [
+        System("faiss exact per owner", lambda: "IndexFlatIP", build_s, memory, exact, exact_rows)
+    ]
 
     gc.collect()
     before = rss_mb()
@@ -324,10 +362,9 @@ def faiss_systems(data: Data) -> list[System]:
     def set_ef(ef: int) -> None:
         params.efSearch = ef
 
-    def filtered(query: np.ndarray, owner: int) -> np.ndarray:
+    def filtered(query: np.ndarray, owner: int) -> Any:
         params.sel = selectors[owner]
-        _, found = hnsw.search(query[None, :], min(K, len(data.rows_of[owner])), params=params)
-        return found[0][found[0] >= 0]
+        return hnsw.search(query[None, :], ks[owner], params=params)
 
     selected = System(
         "faiss global+IDSelector",
@@ -335,18 +372,21 @@ def faiss_systems(data: Data) -> list[System]:
         build_s,
         memory,
         filtered,
+        lambda answer, owner: [row for row in answer[1][0] if row >= 0],
         set_ef,
     )
     return [*systems, selected]
 
 
-def crossover(data: Data, connectivity: int, expansion_search: int, sizes: list[int]) -> None:
+def crossover(
+    data: Data, connectivity: int, expansion_search: int, dtype: str, sizes: list[int]
+) -> None:
     """Exact scan vs graph on one owner of each size: CPU µs per query, and the graph's
     recall@10 against the scan. This is how ``exact_search_max`` is chosen: the size from
     which the graph (at the default breadth, with its exact re-score) costs less."""
     rng = np.random.default_rng(11)
     owner_sizes = np.array([len(rows) for rows in data.rows_of])
-    print(f"crossover (M={connectivity}, ef={expansion_search}, {GRAPH_DTYPE} graph)")
+    print(f"crossover (M={connectivity}, ef={expansion_search}, {dtype} graph)")
     print(f"{'size':>6} {'exact µs':>9} {'graph µs':>9} {'graph recall':>13}")
     for wanted in sizes:
         owner = int(np.argmin(np.abs(owner_sizes - wanted)))
@@ -363,6 +403,7 @@ def crossover(data: Data, connectivity: int, expansion_search: int, sizes: list[
             connectivity=connectivity,
             expansion_add=128,
             expansion_search=expansion_search,
+            dtype=dtype,
         )
 
         def cpu_us(partition: Partition, queries: np.ndarray = queries) -> float:
@@ -374,8 +415,8 @@ def crossover(data: Data, connectivity: int, expansion_search: int, sizes: list[
                 best = min(best, (time.process_time() - t0) / len(queries) * 1e6)
             return best
 
-        truth = [{key for key, _ in exact.search(q, K, None)} for q in queries]
-        found = [{key for key, _ in graph.search(q, K, None)} for q in queries]
+        truth = [set(exact.search(q, K, None)[0]) for q in queries]
+        found = [set(graph.search(q, K, None)[0]) for q in queries]
         recall = sum(len(a & b) for a, b in zip(truth, found, strict=True)) / sum(map(len, truth))
         print(f"{len(rows):>6} {cpu_us(exact):>9.1f} {cpu_us(graph):>9.1f} {recall:>13.4f}")
 
@@ -390,9 +431,9 @@ def main() -> None:
         "--parley",
         type=lambda text: tuple(text.split(":")),
         nargs="*",
-        default=[(str(DEFAULT_EXACT_MAX), str(DEFAULT_CONNECTIVITY), GRAPH_DTYPE)],
-        help="exact_max:connectivity:graph_dtype settings of the Parley adapter "
-        "(e.g. 4096:16:f32 is the layout before int8 graphs)",
+        default=[(str(DEFAULT_EXACT_MAX), str(DEFAULT_CONNECTIVITY), SERVED_GRAPH_DTYPE)],
+        help="exact_max:connectivity:graph_dtype[:expansion_add] settings of the Parley "
+        "adapter (e.g. 1024:24:bf16 is the layout before int8 graphs)",
     )
     parser.add_argument("--skip", nargs="*", default=[], help="hnswlib-filter, faiss, ...")
     parser.add_argument(
@@ -412,14 +453,17 @@ def main() -> None:
         flush=True,
     )
     if args.crossover is not None:
-        crossover(data, DEFAULT_CONNECTIVITY, DEFAULT_EXPANSION_SEARCH, args.crossover)
+        _, connectivity, dtype, *_ = args.parley[0]
+        crossover(data, int(connectivity), DEFAULT_EXPANSION_SEARCH, dtype, args.crossover)
         return
     systems = [
-        parley(data, int(exact_max), int(connectivity), dtype, DEFAULT_EXPANSION_SEARCH)
-        for exact_max, connectivity, dtype in args.parley
+        parley(
+            data, int(exact_max), int(connectivity), dtype, DEFAULT_EXPANSION_SEARCH, *map(int, add)
+        )
+        for exact_max, connectivity, dtype, *add in args.parley
     ]
     try:
-        for connectivity in sorted({16} | {int(c) for _, c, _ in args.parley}):
+        for connectivity in sorted({16} | {int(c) for _, c, *_ in args.parley}):
             systems.append(hnswlib_per_owner(data, connectivity))
         if "hnswlib-filter" not in args.skip:
             systems.append(hnswlib_filtered(data))
@@ -437,6 +481,8 @@ def main() -> None:
     for _ in range(args.rounds):  # interleaved, so a busy spell hits every system alike
         for system in systems:
             timed_pass(data, system)
+    for system in systems:
+        latency_pass(data, system)
     queries = len(data.queries)
     rate = {id(s): queries / statistics.median(c for c, _ in s.passes) for s in systems}
     baseline = max(
@@ -459,6 +505,33 @@ def main() -> None:
             f"{np.percentile(us, 50):>10.0f} {np.percentile(us, 99):>10.0f} "
             f"{rate[id(s)]:>8.0f} {wall:>8.0f} {recalls[s.name + s.params()]:>7.4f} {ratio:>10}"
         )
+
+    by_size(data, systems)
+
+
+SIZE_BUCKETS = [(1, 64), (64, 256), (256, 1025), (1025, 4096), (4096, 10**9)]
+
+
+def by_size(data: Data, systems: list[System]) -> None:
+    """Median CPU µs per query by the size of the owner searched (latency pass)."""
+    sizes = np.array([len(data.rows_of[o]) for o in data.query_owner])
+    print()
+    print(
+        f"{'CPU p50 µs by owner size':<30}"
+        + "".join(f"{f'{a}-{b - 1}':>12}" for a, b in SIZE_BUCKETS[:-1])
+        + f"{'4096+':>12}"
+    )
+    print(
+        f"{'(queries)':<30}"
+        + "".join(f"{int(((sizes >= a) & (sizes < b)).sum()):>12}" for a, b in SIZE_BUCKETS)
+    )
+    for s in systems:
+        us = np.array(s.cpu_us[-len(sizes) :])
+        cells = []
+        for a, b in SIZE_BUCKETS:
+            picked = us[(sizes >= a) & (sizes < b)]
+            cells.append(f"{np.median(picked):>12.0f}" if len(picked) else f"{'-':>12}")
+        print(f"{(s.name + ' ' + s.params())[:29]:<30}" + "".join(cells))
 
 
 if __name__ == "__main__":

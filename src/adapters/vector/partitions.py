@@ -3,31 +3,47 @@
 usearch has no filtered search from Python, and filtering a shared graph after the fact
 loses recall for small owners (their few vectors are scattered among everybody's). So
 every owner gets private storage: a contiguous float32 matrix scanned with one
-matrix-vector product while small (exact, recall 1.0), and a private HNSW graph once it
-outgrows that.
+matrix-vector product while small (``ExactPartition``: exact, recall 1.0), and a private
+HNSW graph (inner product on unit vectors = cosine) once it outgrows that, in one of two
+layouts chosen by the graph's dtype:
 
-A graph stores its vectors as bfloat16 (half of float32's bytes, so each hop of the walk
-touches half the memory; usearch scores bf16 with the CPU's native instructions where it
-has them). Measured on the benchmark's clustered data, bf16 at one ``expansion_search``
-gives the same recall@10 as float32 within 0.005 at 0.6-0.8x its CPU per query. int8 was
-tried too: its walk is cheapest but ranks neighbours coarsely (recall 0.80 where bf16
-has 0.93), and re-scoring its candidates exactly from a float32 copy cost more in Python
-than the walk saved. Scores a graph returns carry bf16's rounding (about 1e-3), and so
-do the vectors of a graph that shrinks back to an exact scan (the database keeps the
-float32 originals, which any rebuild of the index reads again).
+- ``bf16`` / ``f32`` (``HnswPartition``): the graph holds the vectors, keyed by message key,
+  and its distances are the scores. bf16 halves the bytes each hop touches; its scores
+  carry bf16's rounding (about 1e-3).
+- ``i8`` (``RescoredGraph``): the walk runs over int8 copies, keyed by row number of a
+  float32 ``ExactPartition`` kept beside the graph; the few candidates it returns are
+  re-scored exactly from those rows (one gather and one product, no key lookup), so
+  scores and final ranking are float32-exact while each hop reads a quarter of float32's
+  bytes. The int8 copies use the graph's own scale (127 over the largest component
+  it was built from), not usearch's fixed 127, which would leave unit vectors of a few
+  hundred dimensions only a dozen levels per component.
 
-Vectors are unit length on the way in, so the inner product is the cosine similarity.
-All methods are synchronous and CPU-bound; the index decides which thread runs them.
+Both call usearch's compiled ``search_many`` directly: the Python ``Index.search`` wrapper
+builds batch and match objects that one query does not need.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import numpy as np
 from usearch.index import Index
 
-F32 = np.float32
+from adapters.vector.exact import F32, ExactPartition, Hits, best_of, normalise, scores_of
+
+__all__ = [  # the exact partition's names are re-exported: callers import partitions only
+    "F32",
+    "GRAPH_DTYPE",
+    "ExactPartition",
+    "HnswPartition",
+    "Partition",
+    "RescoredGraph",
+    "normalise",
+]
+
+GRAPH_DTYPE = "bf16"
+U64 = np.uint64
 
 
 class Partition(Protocol):
@@ -36,105 +52,31 @@ class Partition(Protocol):
     def __len__(self) -> int: ...
     def add(self, keys: np.ndarray, vectors: np.ndarray) -> None: ...
     def remove(self, keys: list[int]) -> None: ...
-    def search(
-        self, query: np.ndarray, k: int, within: list[int] | None
-    ) -> list[tuple[int, float]]: ...
+    def search(self, query: np.ndarray, k: int, within: list[int] | None) -> Hits: ...
     def items(self) -> tuple[np.ndarray, np.ndarray]: ...
     def key_list(self) -> list[int]: ...
 
 
-class ExactPartition:
-    """A growable matrix plus key -> row; search is one BLAS matrix-vector product."""
-
-    kind = "exact"
-
-    def __init__(self, dim: int, capacity: int = 8) -> None:
-        self._keys = np.empty(capacity, np.int64)
-        self._vectors = np.empty((capacity, dim), F32)
-        self._size = 0
-        self._row: dict[int, int] = {}
-
-    @classmethod
-    def from_arrays(cls, keys: np.ndarray, vectors: np.ndarray) -> ExactPartition:
-        """Bulk load of distinct keys (a snapshot or a demoted graph), without a Python loop."""
-        made = cls(vectors.shape[1], capacity=max(8, len(keys)))
-        made._keys[: len(keys)] = keys
-        made._vectors[: len(keys)] = vectors
-        made._size = len(keys)
-        made._row = {int(key): row for row, key in enumerate(keys.tolist())}
-        return made
-
-    def __len__(self) -> int:
-        return self._size
-
-    def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
-        self._reserve(self._size + len(keys))
-        for key, vector in zip(keys.tolist(), vectors, strict=True):
-            row = self._row.get(key)
-            if row is None:
-                row = self._size
-                self._size += 1
-                self._row[key] = row
-                self._keys[row] = key
-            self._vectors[row] = vector
-
-    def remove(self, keys: list[int]) -> None:
-        for key in keys:
-            row = self._row.pop(key, None)
-            if row is None:
-                continue
-            last = self._size - 1
-            if row != last:  # move the last row into the hole
-                moved = int(self._keys[last])
-                self._keys[row] = moved
-                self._vectors[row] = self._vectors[last]
-                self._row[moved] = row
-            self._size = last
-
-    def search(
-        self, query: np.ndarray, k: int, within: list[int] | None
-    ) -> list[tuple[int, float]]:
-        if within is None:
-            keys, vectors = self._keys[: self._size], self._vectors[: self._size]
-        else:
-            rows = [self._row[key] for key in within if key in self._row]
-            keys, vectors = self._keys[rows], self._vectors[rows]
-        return top_k(keys, scores_of(vectors, query), k)
-
-    def items(self) -> tuple[np.ndarray, np.ndarray]:
-        return self._keys[: self._size].copy(), self._vectors[: self._size].copy()
-
-    def key_list(self) -> list[int]:
-        keys: list[int] = self._keys[: self._size].tolist()
-        return keys
-
-    def _reserve(self, needed: int) -> None:
-        if needed <= len(self._keys):
-            return
-        capacity = max(needed, 2 * len(self._keys))
-        keys = np.empty(capacity, np.int64)
-        vectors = np.empty((capacity, self._vectors.shape[1]), F32)
-        keys[: self._size] = self._keys[: self._size]
-        vectors[: self._size] = self._vectors[: self._size]
-        self._keys, self._vectors = keys, vectors
+def rescore_candidates(k: int) -> int:
+    """How many candidates an int8 walk hands to the exact re-score for ``k`` hits."""
+    return k + k // 2 + 1
 
 
-GRAPH_DTYPE = "bf16"
+def compiled_search(index: Index) -> Callable[..., tuple[Any, ...]]:
+    """usearch's one-call search: (keys, distances, counts, ...) for a matrix of queries."""
+    found: Callable[..., tuple[Any, ...]] = index._compiled.search_many
+    return found
 
 
 class HnswPartition:
-    """A private usearch HNSW graph (inner product on unit vectors = cosine).
-
-    ``dtype`` is how the graph stores vectors: "bf16" by default, "f32" for full precision
-    (the layout before bf16; the benchmark runs both side by side). A graph saved in
-    either loads back in the dtype it was built with.
-    """
+    """A graph keyed by message key; ``dtype`` "bf16" (default) or "f32"."""
 
     kind = "hnsw"
 
     def __init__(self, index: Index, expansion_search: int) -> None:
         self.index = index
         self.index.expansion_search = expansion_search  # type: ignore[misc]  # has a setter
+        self._search = compiled_search(index)
 
     @classmethod
     def build(
@@ -148,16 +90,18 @@ class HnswPartition:
         expansion_search: int,
         dtype: str = GRAPH_DTYPE,
     ) -> HnswPartition:
-        index = Index(
-            ndim=dim,
-            metric="ip",
-            dtype=dtype,
-            connectivity=connectivity,
-            expansion_add=expansion_add,
-            expansion_search=expansion_search,
-        )
+        if dtype == "i8":
+            return RescoredGraph.build(
+                dim,
+                keys,
+                vectors,
+                connectivity=connectivity,
+                expansion_add=expansion_add,
+                expansion_search=expansion_search,
+            )
+        index = _new_index(dim, dtype, connectivity, expansion_add, expansion_search)
         if len(keys):
-            index.add(keys.astype(np.uint64), vectors, threads=0)
+            index.add(keys.astype(U64), vectors, threads=0)
         return cls(index, expansion_search)
 
     def __len__(self) -> int:
@@ -168,26 +112,24 @@ class HnswPartition:
         present = [key for key in keys.tolist() if self.index.contains(key)]
         if present:
             self.index.remove(present)
-        self.index.add(keys.astype(np.uint64), vectors, threads=0)
+        self.index.add(keys.astype(U64), vectors, threads=0)
 
     def remove(self, keys: list[int]) -> None:
         present = [key for key in keys if self.index.contains(key)]
         if present:
             self.index.remove(present)
 
-    def search(
-        self, query: np.ndarray, k: int, within: list[int] | None
-    ) -> list[tuple[int, float]]:
+    def search(self, query: np.ndarray, k: int, within: list[int] | None) -> Hits:
         if within is not None:  # a restricted search is exact over the listed vectors
             present = np.array([key for key in within if self.index.contains(key)], np.int64)
             if not len(present):
-                return []
-            vectors = np.asarray(self.index.get(present.astype(np.uint64), dtype="f32"))
-            return top_k(present, scores_of(vectors, query), k)
+                return [], []
+            vectors = np.asarray(self.index.get(present.astype(U64), dtype="f32"))
+            return best_of(present, scores_of(vectors, query), k)
         # threads=1: one query gains nothing from a thread pool but pays for waking it.
-        matches = self.index.search(query, min(k, len(self.index)), threads=1)
-        scores = 1.0 - matches.distances
-        return list(zip(matches.keys.tolist(), scores.tolist(), strict=True))
+        keys, distances, counts = self._search(query[None], count=k, exact=False, threads=1)[:3]
+        found = int(counts[0])
+        return keys[0, :found].tolist(), (1.0 - distances[0, :found]).tolist()
 
     def key_list(self) -> list[int]:
         keys: list[int] = np.asarray(self.index.keys, dtype=np.int64).tolist()
@@ -197,42 +139,90 @@ class HnswPartition:
         keys = np.asarray(self.index.keys, dtype=np.int64)
         if not len(keys):
             return keys, np.empty((0, self.index.ndim), F32)
-        return keys, np.asarray(self.index.get(keys.astype(np.uint64), dtype="f32"))
+        return keys, np.asarray(self.index.get(keys.astype(U64), dtype="f32"))
 
 
-SCORE_CHUNK = 1024
+class RescoredGraph(HnswPartition):
+    """An int8 graph over the row numbers of ``rows``, with an exact float32 re-score."""
+
+    def __init__(
+        self, rows: ExactPartition, index: Index, scale: float, expansion_search: int
+    ) -> None:
+        super().__init__(index, expansion_search)
+        self.rows = rows
+        self.scale = scale
+
+    @classmethod
+    def build(  # type: ignore[override]  # always int8: no dtype to choose
+        cls,
+        dim: int,
+        keys: np.ndarray,
+        vectors: np.ndarray,
+        *,
+        connectivity: int,
+        expansion_add: int,
+        expansion_search: int,
+    ) -> RescoredGraph:
+        largest = float(np.abs(vectors).max()) if len(vectors) else 0.0
+        scale = 127.0 / largest if largest > 0 else 127.0
+        index = _new_index(dim, "i8", connectivity, expansion_add, expansion_search)
+        rows = ExactPartition.from_arrays(keys, vectors)
+        if len(keys):
+            index.add(np.arange(len(keys), dtype=U64), quantise(rows.vectors, scale), threads=0)
+        return cls(rows, index, scale, expansion_search)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        replaced = [row for key in keys.tolist() if (row := self.rows.row_of(key)) is not None]
+        if replaced:
+            self.index.remove(replaced)
+        written = np.unique(np.array(self.rows.write(keys, vectors), dtype=U64))
+        self.index.add(written, quantise(self.rows.vectors[written], self.scale), threads=0)
+
+    def remove(self, keys: list[int]) -> None:
+        for hole, last in self.rows.take_out(keys):
+            self.index.remove(hole)
+            if last != hole:  # the last row moved into the hole: its node follows
+                self.index.rename(last, hole)
+
+    def search(self, query: np.ndarray, k: int, within: list[int] | None) -> Hits:
+        if within is not None:
+            return self.rows.search(query, k, within)
+        rows = self.rows
+        walked = quantise(query[None], self.scale)
+        found, _, counts = self._search(
+            walked, count=rescore_candidates(k), exact=False, threads=1
+        )[:3]
+        candidates = found[0, : counts[0]]
+        # rows.vectors/keys are views of the first len(rows) rows; candidates are below it
+        return best_of(rows.keys_at(candidates), rows.vectors_at(candidates) @ query, k)
+
+    def key_list(self) -> list[int]:
+        return self.rows.key_list()
+
+    def items(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.rows.items()
 
 
-def scores_of(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """``vectors @ query`` in blocks of rows: one big product makes OpenBLAS wake its thread
-    pool, which on a busy server costs several times the arithmetic (measured: 5x at 3k
-    rows on 2 cores); blocks stay on the calling thread."""
-    if len(vectors) <= SCORE_CHUNK:
-        small: np.ndarray = vectors @ query
-        return small
-    scores = np.empty(len(vectors), F32)
-    for start in range(0, len(vectors), SCORE_CHUNK):
-        np.dot(vectors[start : start + SCORE_CHUNK], query, out=scores[start : start + SCORE_CHUNK])
-    return scores
+def quantise(vectors: np.ndarray, scale: float) -> np.ndarray:
+    """int8 copies at ``scale`` (rounded toward zero); components beyond its range saturate."""
+    scaled = np.multiply(vectors, scale, dtype=F32)
+    np.minimum(scaled, 127, out=scaled)  # two ufuncs: np.clip's Python wrapper costs more
+    np.maximum(scaled, -127, out=scaled)
+    quantised: np.ndarray = scaled.astype(np.int8)
+    return quantised
 
 
-def top_k(keys: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
-    """The ``k`` best (key, score) pairs, best first; argpartition keeps it O(n)."""
-    if k <= 0 or not len(keys):
-        return []
-    negated = -scores
-    if len(keys) > k:
-        best = np.argpartition(negated, k - 1)[:k]
-        order = best[np.argsort(negated[best], kind="stable")]
-    else:
-        order = np.argsort(negated, kind="stable")
-    # tolist() converts in C: one call instead of an int() and a float() per hit
-    return list(zip(keys[order].tolist(), scores[order].tolist(), strict=True))
-
-
-def normalise(vectors: np.ndarray) -> np.ndarray:
-    """Unit rows; all-zero rows stay zero (they match nothing rather than everything)."""
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    unit: np.ndarray = (vectors / norms).astype(F32, copy=False)
-    return unit
+def _new_index(
+    dim: int, dtype: str, connectivity: int, expansion_add: int, expansion_search: int
+) -> Index:
+    return Index(
+        ndim=dim,
+        metric="ip",
+        dtype=dtype,
+        connectivity=connectivity,
+        expansion_add=expansion_add,
+        expansion_search=expansion_search,
+    )

@@ -1,8 +1,10 @@
 """The index's file under PARLEY_DATA_DIR: one ``.npz``, written atomically.
 
 Layout: ``meta`` (JSON: format, model, dim, partitions), ``exact_keys`` / ``exact_vectors``
-/ ``exact_part`` (all small partitions' rows, with the partition number of each), and
-``hnsw_<n>`` (each large partition's usearch graph, serialised). It is written to a
+/ ``exact_part`` (the float32 rows of every small partition and of every int8 graph, in
+row order, with the partition number of each), and ``hnsw_<n>`` (each large partition's
+usearch graph, serialised; an int8 graph's nodes are row numbers, its scale is in meta).
+Format 1 (before int8 graphs) has no int8 graphs and still loads. It is written to a
 temporary file, fsynced, then renamed over the old one, so a crash mid-save leaves the
 previous copy; whatever the file misses, catch-up from the database adds.
 """
@@ -19,9 +21,11 @@ from uuid import UUID
 import numpy as np
 from usearch.index import Index
 
-from adapters.vector.partitions import F32, ExactPartition, HnswPartition, Partition
+from adapters.vector.exact import F32, ExactPartition
+from adapters.vector.partitions import HnswPartition, Partition, RescoredGraph
 
-FORMAT = 1
+FORMAT = 2
+READABLE = {1, FORMAT}
 PartitionKey = tuple[UUID, str]
 
 
@@ -40,10 +44,13 @@ def write_snapshot(path: Path, snapshot: Snapshot) -> None:
     parts, exact_keys, exact_vectors, exact_part = [], [], [], []
     arrays: dict[str, np.ndarray] = {}
     for number, ((owner, role), partition) in enumerate(snapshot.partitions.items()):
-        parts.append({"owner": str(owner), "role": role, "kind": partition.kind})
+        part: dict[str, str | float] = {"owner": str(owner), "role": role, "kind": partition.kind}
+        parts.append(part)
         if isinstance(partition, HnswPartition):
             arrays[f"hnsw_{number}"] = np.frombuffer(bytes(partition.index.save() or b""), np.uint8)
-        else:
+        if isinstance(partition, RescoredGraph):
+            part["scale"] = partition.scale
+        if not isinstance(partition, HnswPartition) or isinstance(partition, RescoredGraph):
             keys, vectors = partition.items()
             exact_keys.append(keys)
             exact_vectors.append(vectors)
@@ -70,7 +77,7 @@ def read_snapshot(path: Path, *, model: str, dim: int, expansion_search: int) ->
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(bytes(data["meta"]).decode())
-            if meta.get("format") != FORMAT:
+            if meta.get("format") not in READABLE:
                 raise SnapshotUnusable(f"format {meta.get('format')} (expected {FORMAT})")
             if meta.get("model") != model or meta.get("dim") != dim:
                 raise SnapshotUnusable(f"built by {meta.get('model')} ({meta.get('dim')} dims)")
@@ -80,16 +87,21 @@ def read_snapshot(path: Path, *, model: str, dim: int, expansion_search: int) ->
             snapshot = Snapshot(model, dim)
             for number, part in enumerate(meta["partitions"]):
                 key = (UUID(part["owner"]), str(part["role"]))
-                if part["kind"] == "hnsw":
-                    index = Index.restore(bytes(data[f"hnsw_{number}"]))
-                    if index is None or index.ndim != dim:
-                        raise SnapshotUnusable(f"partition {number} is damaged")
+                start, end = np.searchsorted(part_of, [number, number + 1])
+                rows = ExactPartition.from_arrays(keys[start:end], vectors[start:end])
+                if part["kind"] != "hnsw":
+                    snapshot.partitions[key] = rows
+                    continue
+                index = Index.restore(bytes(data[f"hnsw_{number}"]))
+                if index is None or index.ndim != dim:
+                    raise SnapshotUnusable(f"partition {number} is damaged")
+                if "scale" not in part:
                     snapshot.partitions[key] = HnswPartition(index, expansion_search)
+                elif len(index) != len(rows):
+                    raise SnapshotUnusable(f"partition {number} is damaged")
                 else:
-                    start, end = np.searchsorted(part_of, [number, number + 1])
-                    snapshot.partitions[key] = ExactPartition.from_arrays(
-                        keys[start:end], vectors[start:end]
-                    )
+                    scale = float(part["scale"])
+                    snapshot.partitions[key] = RescoredGraph(rows, index, scale, expansion_search)
             return snapshot
     except SnapshotUnusable:
         raise

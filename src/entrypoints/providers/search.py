@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.embeddings.hashing import HashingEmbedder
 from adapters.persistence.text_search import PostgresTextSearch, SqliteTextSearch
-from adapters.vector.usearch_index import UsearchVectorIndex
+from adapters.vector.usearch_index import SERVED_GRAPH_DTYPE, UsearchVectorIndex
 from application.ports.embedder import Embedder
 from application.ports.message_hooks import MessageHooks
 from application.ports.text_search import TextSearch
@@ -70,6 +70,7 @@ class SearchProvider(Provider):
             path=Path(settings.data_dir) / INDEX_FILE,
             exact_max=settings.embeddings.exact_search_max,
             expansion_search=settings.embeddings.hnsw_expansion_search,
+            graph_dtype=SERVED_GRAPH_DTYPE,
         )
 
     @provide
