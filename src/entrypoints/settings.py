@@ -182,10 +182,11 @@ class EmbeddingsSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     api_key: Annotated[str, _doc("API key for the embeddings endpoint; empty: the LLM key.")] = ""
     batch_size: Annotated[int, _doc("Texts per embeddings request."), Meta(ge=1, le=2048)] = 64
     timeout_s: Annotated[float, _doc("Embeddings request timeout."), Meta(gt=0)] = 30.0
-    # Where a bf16 HNSW graph starts to cost less per query than an exact scan, measured
-    # with `bench/search.py --crossover`: exact 44 µs vs graph 61 µs at 1k vectors, 81 vs
-    # 67 µs at 1.5k. Its lower end is taken because that measurement scans a hot cache;
-    # in a process serving many users the scan's rows are colder and cost more.
+    # Where an HNSW graph starts to cost less per query than an exact scan, measured with
+    # `bench/search.py --crossover` (exact 44 µs vs graph 61 µs at 1k vectors, 81 vs 67 µs
+    # at 1.5k); with the int8 graphs, 2048 measured level with 1024 and 3072 slower. The
+    # lower end is taken because that measurement scans a hot cache; in a process serving
+    # many users the scan's rows are colder and cost more.
     exact_search_max: Annotated[
         int, _doc("Per user and role, exact search up to this size; HNSW above."), Meta(ge=0)
     ] = 1024
@@ -197,7 +198,8 @@ class EmbeddingsSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     ] = 30.0
     hnsw_expansion_search: Annotated[
         int, _doc("HNSW search breadth for large users (recall vs speed)."), Meta(ge=10)
-    ] = 96  # bench/search.py reaches recall@10 0.99 at 84 with the default graphs
+    ] = 96  # bench/search.py reaches recall@10 0.99 at 61 with the int8 graphs; 96 leaves
+    # room for data less clustered than the benchmark's
 
 
 class ChatSettings(Struct, kw_only=True, forbid_unknown_fields=True):
