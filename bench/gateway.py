@@ -268,6 +268,9 @@ def main() -> None:
         "per backend, measured back to back with it at every level",
     )
     parser.add_argument("--profile-concurrency", type=int, default=10)
+    parser.add_argument(
+        "--profile-stream", action="store_true", help="profile the streaming run instead"
+    )
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",") if c]
     stream_levels = [int(c) for c in args.stream_concurrency.split(",") if c]
@@ -319,7 +322,11 @@ def main() -> None:
                 for t in targets:
                     profile = (
                         args.profile
-                        if (t is profiled and not stream and c == args.profile_concurrency)
+                        if (
+                            t is profiled
+                            and stream == args.profile_stream
+                            and c == args.profile_concurrency
+                        )
                         else ""
                     )
                     with profiling(t.pid, profile):
