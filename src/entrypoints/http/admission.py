@@ -4,8 +4,8 @@ A burst (a thousand streams opened in the same second) used to reach authenticat
 at once: a thousand revocation checks and rate-limit hits in flight on one event loop,
 which then lagged past the store's socket timeout, so requests with valid credentials
 failed with ``TOKEN_STORE_UNAVAILABLE``. Here a request holds one of ``max_active``
-slots from its arrival until it is authenticated and limited (``release`` from the
-request hook), or until its response starts or it ends, whichever comes first; the
+slots from its arrival until it is authenticated and limited (``release_admission``
+from the request hook), or until its response starts or it ends, whichever comes first; the
 next ones wait in arrival order, up to ``max_waiting`` of them and each for at most
 ``max_wait_s``. Past either bound the request is refused at once with 503
 ``SERVER_BUSY`` and ``Retry-After``, before anything of it ran, so a client knows to
@@ -38,7 +38,7 @@ from entrypoints.http.problems import PROBLEM_JSON, problem_body
 from entrypoints.http.rate_limit_guard import EXEMPT_PREFIXES
 
 RELEASE_STATE = "admission_release"
-"""Key in ``scope["state"]``: call it once the request is authenticated (idempotent)."""
+"""Key in ``scope["state"]`` of the request's slot (see ``release_admission``)."""
 RETRY_AFTER_S = 1
 _CODE = "SERVER_BUSY"
 

@@ -119,10 +119,15 @@ def _answer_options_for_merged_routes(app: Litestar) -> None:
 
 def _refuse_unprotected_routes(app: Litestar) -> None:
     """Authentication is the app's request hook, and a closer layer's hook replaces it:
-    a protected route with its own ``before_request`` would be served unauthenticated.
-    Refuse to build such an app."""
+    a protected route with its own ``before_request`` would be served unauthenticated, and
+    WebSocket handlers get no request hook at all (they authenticate their handshake
+    themselves, so they must be marked public). Refuse to build such an app."""
     for route in app.routes:
         if not isinstance(route, HTTPRoute):
+            socket_handler = getattr(route, "route_handler", None)
+            for handler in [socket_handler] if socket_handler is not None else []:
+                if not handler.opt.get("public"):
+                    raise RuntimeError(f"{route.path}: a socket authenticates itself (PUBLIC)")
             continue
         for handler in route.route_handlers:
             if handler.opt.get("public") or handler.handler_name == "options_handler":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from litestar import Litestar, Router, get
+from litestar import Litestar, Router, WebSocket, get, websocket
 
 from entrypoints.http.app import _refuse_unprotected_routes
 from entrypoints.http.auth import PUBLIC, protect
@@ -41,3 +41,12 @@ def test_public_routes_may_have_their_own_hook_and_protected_ones_keep_the_app_s
         before_request=protect,
     )
     _refuse_unprotected_routes(app)
+
+
+def test_a_websocket_not_marked_public_is_refused_it_gets_no_request_hook() -> None:
+    @websocket("/socket")
+    async def socket(socket: WebSocket) -> None:  # type: ignore[type-arg]
+        await socket.close()
+
+    with pytest.raises(RuntimeError, match="PUBLIC"):
+        _refuse_unprotected_routes(Litestar(route_handlers=[socket], before_request=protect))
