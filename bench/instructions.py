@@ -6,7 +6,9 @@ Each checkout's ``src`` is served in turn (``parley serve``, one worker, under
 ``valgrind --tool=callgrind`` with instrumentation off until the measured run), warmed up,
 then driven at concurrency 1 for ``--seconds`` of non-streaming and then streaming
 ``/v1/chat/completions`` against the instant mock upstream. Printed: instructions of the
-server process per request (its background work, such as write-behind flushes, included).
+server process per request, less what it runs idle (its background loops, measured for
+as long just before), which would otherwise be spread over however many requests a
+checkout managed to serve under valgrind.
 Valgrind makes the server some 50x slower, so expect tens of requests, not thousands.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import glob
 import json
 import subprocess
@@ -23,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import bench.gateway as gateway
-from bench.loadgen import load
+from bench.loadgen import Run, load
 from tests.support.backends import postgres_backend, sqlite_backend
 from tests.support.mock_openai import MockUpstream
 
@@ -62,6 +65,21 @@ def _instructions(out: Path, pid: int, before: int) -> int:
     raise RuntimeError("callgrind wrote no dump")
 
 
+def _measured(out: Path, pid: int, during: Any) -> int:
+    """Instructions the server ran while ``during()`` ran."""
+    _control("-z", str(pid))
+    _control("-i", "on", str(pid))
+    during()
+    _control("-i", "off", str(pid))
+    before = len(_dumps(out, pid))
+    _control("-d", str(pid))
+    return _instructions(out, pid, before)
+
+
+def _drive(runs: list[Run], where: tuple[Any, ...], token: str, seconds: float) -> None:
+    runs.append(asyncio.run(load(*where, token, 1, seconds, warmup_s=0)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="instructions per /v1 request")
     parser.add_argument("roots", nargs="+", help="checkouts to serve, one after another")
@@ -85,18 +103,22 @@ def main() -> None:
                         raw = json.dumps({**gateway.BODY, "stream": stream}).encode()
                         where = ("127.0.0.1", target.port, "/v1/chat/completions", raw)
                         asyncio.run(load(*where, target.token, 1, 5))  # warm
-                        _control("-z", str(target.pid))
-                        _control("-i", "on", str(target.pid))
-                        run = asyncio.run(load(*where, target.token, 1, args.seconds, warmup_s=0))
-                        _control("-i", "off", str(target.pid))
-                        before = len(_dumps(out, target.pid))
-                        _control("-d", str(target.pid))
+                        idle = _measured(out, target.pid, lambda: time.sleep(args.seconds))
+                        idle_per_s = idle / args.seconds
+                        started = time.perf_counter()
+                        runs: list[Run] = []
+                        drive = functools.partial(_drive, runs, where, target.token, args.seconds)
+                        busy = _measured(out, target.pid, drive)
+                        elapsed = time.perf_counter() - started
+                        run = runs[0]
                         sent = len(run.samples) + run.warmup_requests
-                        per = _instructions(out, target.pid, before) / max(1, sent) / 1e6
+                        per = (busy - idle_per_s * elapsed) / max(1, sent) / 1e6
                         errors = f", errors {dict(run.errors)}" if run.errors else ""
                         kind = "stream" if stream else "non-stream"
-                        print(f"{root} {args.backend} {kind}: {sent} requests, "
-                              f"{per:.3f} M instructions/request{errors}", flush=True)  # fmt: skip
+                        idle_m = idle_per_s / 1e6
+                        print(f"{root} {args.backend} {kind}: {sent} requests, {per:.3f} M "
+                              f"instructions/request (idle {idle_m:.1f} M/s subtracted){errors}",
+                              flush=True)  # fmt: skip
             finally:
                 for clean in backend.cleanup:
                     clean()
