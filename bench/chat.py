@@ -228,7 +228,7 @@ async def run(args: argparse.Namespace, server: RunningServer, mock: MockUpstrea
         results = await bench.streams(clients)
         print_streams(clients, results)
         print(f"   Parley RSS after this level: {rss_mib(server.process.pid):.0f} MiB\n")
-    for clients in (int(c) for c in args.turn_clients.split(",")):
+    for clients in (int(c) for c in args.turn_clients.split(",") if c):
         print_turns(clients, *await bench.turns(clients, args.turn_seconds))
     if args.idle_sockets:
         kib = await bench.idle_socket_kib(args.idle_sockets)

@@ -6,10 +6,12 @@ model), cold start and RSS; optionally `parley serve --workers 2` beside one wor
 
     .venv/bin/python -m bench.gateway [--seconds 3] [--backend sqlite,postgres]
         [--concurrency 1,10,64] [--stream-concurrency 1,10] [--workers 1]
-        [--profile /tmp/v1.svg]
+        [--profile /tmp/v1.svg] [--baseline /tmp/base]
 
 ``--workers 1,2`` adds a two-worker Parley per server-backed mode (the embedded default
-refuses more than one worker). ``--profile`` records py-spy on the first Parley target
+refuses more than one worker). ``--baseline DIR`` serves another checkout's ``src`` beside
+each Parley target (its own database), measured back to back with it at every level: an
+A/B comparison in one run. ``--profile`` records py-spy on the first Parley target
 while it serves non-streaming /v1 at ``--profile-concurrency`` (10; ``.txt``: collapsed
 stacks).
 
@@ -112,10 +114,11 @@ def wait_http(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60)
 
 @contextlib.contextmanager
 def parley(
-    name: str, backend: Backend, mock: MockUpstream, tmp: Path, workers: int
+    name: str, backend: Backend, mock: MockUpstream, tmp: Path, workers: int, root: Path = ROOT
 ) -> Iterator[Target]:
     """`parley serve` on ``backend`` with two models: ``mock-model`` (the mock upstream,
-    for /v1) and ``parley-fake`` (instant fake model, the default for stored turns)."""
+    for /v1) and ``parley-fake`` (instant fake model, the default for stored turns).
+    ``root``: the checkout whose ``src`` is served (another one for a baseline)."""
     tmp.mkdir(parents=True, exist_ok=True)
     config = tmp / "parley.toml"
     config.write_text(
@@ -124,7 +127,7 @@ def parley(
         '[[models]]\nid = "mock-model"\nprovider = "mock"\n' + LIMITS_ON_BUT_HIGH
     )
     base = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
-    full = {**base, "PARLEY_DATA_DIR": str(tmp), **backend.env, "PYTHONPATH": str(ROOT / "src")}
+    full = {**base, "PARLEY_DATA_DIR": str(tmp), **backend.env, "PYTHONPATH": str(root / "src")}
     full |= {
         "PARLEY_CONFIG": str(config),
         "MOCK_KEY": "sk-mock",
@@ -258,7 +261,16 @@ def main() -> None:
     parser.add_argument("--workers", default="1")
     parser.add_argument("--no-litellm", action="store_true")
     parser.add_argument("--profile", default="")
+    parser.add_argument(
+        "--baseline",
+        default="",
+        help="another checkout (git worktree add /tmp/base main): served beside this one, "
+        "per backend, measured back to back with it at every level",
+    )
     parser.add_argument("--profile-concurrency", type=int, default=10)
+    parser.add_argument(
+        "--profile-stream", action="store_true", help="profile the streaming run instead"
+    )
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",") if c]
     stream_levels = [int(c) for c in args.stream_concurrency.split(",") if c]
@@ -269,19 +281,25 @@ def main() -> None:
         mock = stack.enter_context(MockUpstream.start_process(tokens=12))
         direct = Target("direct", mock.port, "sk-mock")
         targets: list[Target] = []
+        roots = [("", ROOT)]
+        if args.baseline:
+            roots.insert(0, (" (base)", Path(args.baseline).resolve()))
         for name in args.backend.split(","):
-            data = tmp / name
-            data.mkdir()
-            backend = postgres_backend(data) if name == "postgres" else sqlite_backend(data)
-            stack.callback(lambda b=backend: [fn() for fn in b.cleanup])
             label = "pg+redis" if name == "postgres" else "sqlite"
             for workers in worker_counts:
-                if workers > 1 and not backend.uses_redis:
-                    continue  # refused: in-process adapters are per process
-                title = f"parley {label}" + (f"-w{workers}" if len(worker_counts) > 1 else "")
-                server = parley(title, backend, mock, data / f"w{workers}", workers)
-                targets.append(stack.enter_context(server))
+                for suffix, root in roots:  # each its own database and key prefix
+                    data = tmp / f"{name}-w{workers}{suffix.strip(' ()')}"
+                    data.mkdir()
+                    make = postgres_backend if name == "postgres" else sqlite_backend
+                    backend = make(data)
+                    stack.callback(lambda b=backend: [fn() for fn in b.cleanup])
+                    if workers > 1 and not backend.uses_redis:
+                        continue  # refused: in-process adapters are per process
+                    title = f"parley {label}" + (f"-w{workers}" if len(worker_counts) > 1 else "")
+                    server = parley(title + suffix, backend, mock, data / "srv", workers, root)
+                    targets.append(stack.enter_context(server))
         parleys = list(targets)
+        profiled = next(t for t in parleys if not t.name.endswith("(base)"))
         if not args.no_litellm:
             lite = stack.enter_context(litellm(mock, tmp))
             if lite:
@@ -304,7 +322,11 @@ def main() -> None:
                 for t in targets:
                     profile = (
                         args.profile
-                        if (t is parleys[0] and not stream and c == args.profile_concurrency)
+                        if (
+                            t is profiled
+                            and stream == args.profile_stream
+                            and c == args.profile_concurrency
+                        )
                         else ""
                     )
                     with profiling(t.pid, profile):

@@ -114,6 +114,19 @@ class HttpSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     docs_enabled: Annotated[
         bool | None, _doc("Serve /docs and /schema; default: on except in production.")
     ] = None
+    admission_slots: Annotated[
+        int,
+        _doc("Requests authenticating at once (per process); more queue for a slot."),
+        Meta(ge=1),
+    ] = 32
+    admission_queue: Annotated[
+        int,
+        _doc("Requests that may queue for a slot; one more is refused (503 SERVER_BUSY)."),
+        Meta(ge=0),
+    ] = 4000
+    admission_wait_s: Annotated[
+        float, _doc("A queued request waits this long at most, then 503 SERVER_BUSY."), Meta(gt=0)
+    ] = 10.0
 
 
 class LLMSettings(Struct, kw_only=True, forbid_unknown_fields=True):

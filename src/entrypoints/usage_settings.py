@@ -11,14 +11,9 @@ from typing import Annotated
 
 from msgspec import Meta, Struct, field
 
-from application.usage.limit_strings import LIMIT_STRING_PATTERN
-
 
 def _doc(text: str) -> Meta:
     return Meta(description=text)
-
-
-_LIMIT_STRING = Meta(pattern=LIMIT_STRING_PATTERN)
 
 
 class LimitsSettings(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -37,17 +32,14 @@ class LimitsSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     chat: Annotated[
         str,
         _doc("Chat sends per user as windows, e.g. `1/second;10/minute` (empty: per_minute)."),
-        _LIMIT_STRING,
     ] = ""
     default: Annotated[
         str,
         _doc("Other requests per caller as windows, e.g. `20/second;600/minute`."),
-        _LIMIT_STRING,
     ] = ""
     login: Annotated[
         str,
         _doc("Sign-in requests per IP as windows (empty: auth.login_per_ip_per_minute)."),
-        _LIMIT_STRING,
     ] = ""
 
 

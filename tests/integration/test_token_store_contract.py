@@ -6,13 +6,16 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from redis.exceptions import TimeoutError as RedisTimeout
 
 from adapters.memory.token_store import MemoryTokenStore
 from adapters.redis.token_store import RedisTokenStore
 from application.ports.token_store import IdentityCheck, TokenStore, TokenStoreUnavailable
 from tests.integration.identity_stores import KINDS, UNREACHABLE_REDIS, redis_prefix, token_store
+from tests.support.backends import require_servers
 
 
 @pytest.fixture(params=KINDS)
@@ -144,3 +147,40 @@ async def test_memory_stores_sharing_an_epoch_file_see_each_others_bumps(
     assert after != before
     await cli.bump_identity_epoch(ann)
     assert (await server.check(user_id=ann)).epoch not in {before, after}
+
+
+class _TimesOut:
+    """A Redis client whose first ``times`` reads time out, as a lagging loop makes them."""
+
+    def __init__(self, client: Any, times: int) -> None:
+        self._client = client
+        self.left = times
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    async def mget(self, keys: list[str]) -> Any:
+        if self.left > 0:
+            self.left -= 1
+            raise RedisTimeout("Timeout reading from 127.0.0.1:6379")
+        return await self._client.mget(keys)
+
+
+async def test_a_redis_read_that_timed_out_once_is_asked_again_not_failed() -> None:
+    require_servers()
+    async with redis_prefix() as (client, prefix):
+        session_id = uuid.uuid4()
+        await RedisTokenStore(client, prefix).revoke_sessions([session_id], ttl_s=60)
+        flaky = _TimesOut(client, times=1)
+        store = RedisTokenStore(flaky, prefix)  # type: ignore[arg-type]
+        check = await store.check(user_id=uuid.uuid4(), token_id="jti", session_id=session_id)
+        assert check.revoked  # the second answer, not a refusal
+        assert flaky.left == 0
+
+
+async def test_a_redis_read_that_keeps_timing_out_fails_closed() -> None:
+    require_servers()
+    async with redis_prefix() as (client, prefix):
+        store = RedisTokenStore(_TimesOut(client, times=2), prefix)  # type: ignore[arg-type]
+        with pytest.raises(TokenStoreUnavailable):
+            await store.check(user_id=uuid.uuid4(), token_id="jti", session_id=uuid.uuid4())

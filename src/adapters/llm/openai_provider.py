@@ -188,6 +188,9 @@ class OpenAIProvider(LLMProvider):
         return Completion(content, choice.finish_reason or "stop", _usage(wire))
 
     async def stream(self, request: CompletionRequest) -> AsyncIterator[Chunk]:
+        """Deltas that arrived in the same network read are yielded as one chunk: they
+        were received at the same instant, so joining them delays nothing, and every
+        layer above (the log, the SSE frames, the socket writes) pays per chunk."""
         body = self._body(request, stream=True)
         lines = SSELines(max_line_bytes=min(self._max_bytes, 1_048_576))
         finish: str | None = None
@@ -196,13 +199,19 @@ class OpenAIProvider(LLMProvider):
         with translate_errors(self.name):
             async with self._post(body) as parts:
                 async for part in parts:
+                    received: list[str] = []
+                    failure: ProviderProtocolError | None = None
+                    done = False
                     for data in lines.feed(part):
                         if data == b"[DONE]":
-                            yield Chunk(finish_reason=finish or "stop", usage=usage)
-                            return
+                            done = True
+                            break
                         wire = decode_completion(data)
                         if wire.error is not None:
-                            raise ProviderProtocolError("the provider reported an error mid-stream")
+                            failure = ProviderProtocolError(
+                                "the provider reported an error mid-stream"
+                            )
+                            break
                         usage = _usage(wire) or usage
                         for choice in wire.choices[:1]:
                             finish = choice.finish_reason or finish
@@ -210,10 +219,20 @@ class OpenAIProvider(LLMProvider):
                             if text:
                                 size += len(text)
                                 if size > self._max_chars:
-                                    raise ProviderProtocolError(
+                                    failure = ProviderProtocolError(
                                         "the provider's reply exceeds the size limit"
                                     )
-                                yield Chunk(delta=text)
+                                    break
+                                received.append(text)
+                        if failure is not None:
+                            break
+                    if received:  # what came before a failure is still delivered
+                        yield Chunk(delta="".join(received))
+                    if failure is not None:
+                        raise failure
+                    if done:
+                        yield Chunk(finish_reason=finish or "stop", usage=usage)
+                        return
         if finish is None:  # the connection ended before the reply did
             raise ProviderProtocolError("the provider's stream ended before the reply finished")
         yield Chunk(finish_reason=finish, usage=usage)

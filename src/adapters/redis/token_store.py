@@ -10,6 +10,7 @@ from uuid import UUID
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeout
 
 from application.ports.token_store import IdentityCheck, TokenStore, TokenStoreUnavailable
 
@@ -53,12 +54,22 @@ class RedisTokenStore(TokenStore):
         except (RedisError, OSError) as exc:
             raise TokenStoreUnavailable("cannot check token revocation right now") from exc
 
+    async def _mget(self, keys: list[str]) -> list[bytes | str | None]:
+        """One read, tried a second time after a timeout: an event loop that lags (a burst
+        of requests on one process) fires the socket timeout on a reply that has already
+        arrived but was not read yet, and failing closed then refuses a valid credential.
+        An unreachable server still fails: refused at once, or after a second timeout."""
+        try:
+            return await self._redis.mget(keys)
+        except RedisTimeout:
+            return await self._redis.mget(keys)
+
     async def is_revoked(self, *, token_id: str, session_id: UUID | None) -> bool:
         keys = [f"{self._prefix}jti:{token_id}"]
         if session_id is not None:
             keys.append(f"{self._prefix}sid:{session_id}")
         try:
-            values = await self._redis.mget(keys)  # one round trip for both keys
+            values = await self._mget(keys)  # one round trip for both keys
         except (RedisError, OSError) as exc:
             raise TokenStoreUnavailable(
                 "cannot check token revocation right now; try again shortly"
@@ -74,7 +85,7 @@ class RedisTokenStore(TokenStore):
             f"{self._prefix}sid:{session_id}" if session_id is not None else None,
         ]
         try:  # one round trip for flags and epoch
-            values = await self._redis.mget([key for key in keys if key is not None])
+            values = await self._mget([key for key in keys if key is not None])
         except (RedisError, OSError) as exc:
             raise TokenStoreUnavailable(
                 "cannot check token revocation right now; try again shortly"

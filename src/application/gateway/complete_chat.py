@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -84,6 +85,7 @@ class CompleteChat:
       prompt plus the reply's budget must fit the model's context window: chat's rule and
       error (CONTEXT_WINDOW_EXCEEDED), nothing dropped;
     - every call counts against the caller's chat-send limit, with every other transport;
+      a send the limit refuses holds no quota (a reservation made beside it is released);
     - one choice only (``n`` > 1 is refused); ``max_tokens`` is bounded by the model's and
       the server's caps, and by the caller's remaining quota; extra parameters reach
       upstream only if the model allows them;
@@ -123,12 +125,11 @@ class CompleteChat:
             counter=self._tokenizer,
         ).prompt_tokens
         who = command.principal
-        rate = await self._chat_limit.check(who.user_id) if command.send_limited else None
         request = SpendRequest(
             who.user_id, who.plan, who.api_key_id, spec, prompt_tokens, max_tokens,
             stream=command.stream, counts_as_message=command.counts_as_message,
         )  # fmt: skip
-        charge = await Charge.reserve(self._spending, request)
+        rate, charge = await self._limited_and_reserved(command, request)
         options: dict[str, Any] = {
             "max_tokens": charge.max_tokens,
             "temperature": command.temperature,
@@ -162,6 +163,27 @@ class CompleteChat:
         return ChatReply(
             spec, prompt_tokens, completion=routed, usage=charged, rate=rate, upstream_s=waited
         )
+
+    async def _limited_and_reserved(
+        self, command: CompleteChatCommand, request: SpendRequest
+    ) -> tuple[RateDecision | None, Charge]:
+        """Count the send and reserve the quota. Each is a round trip to a shared store,
+        so they are asked at once (one wait, not two); a refused send gives its
+        reservation back at once, and the send's refusal is the one reported."""
+        if not command.send_limited:
+            return None, await Charge.reserve(self._spending, request)
+        limited, reserved = await asyncio.gather(
+            self._chat_limit.check(request.user_id),
+            Charge.reserve(self._spending, request),
+            return_exceptions=True,
+        )
+        if isinstance(limited, BaseException):
+            if isinstance(reserved, Charge):
+                await reserved.release()
+            raise limited
+        if isinstance(reserved, BaseException):
+            raise reserved
+        return limited, reserved
 
     def _cache_key(
         self,

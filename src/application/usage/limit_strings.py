@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from application.ports.rate_limiter import RateLimit
@@ -10,14 +11,13 @@ _UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _ALIASES = {"s": "second", "sec": "second", "m": "minute", "min": "minute", "h": "hour", "d": "day"}
 _WINDOW = re.compile(r"^\s*(\d+)\s*(?:/|per)\s*(\d+)?\s*([a-z]+?)s?\s*$")
 
-LIMIT_STRING_PATTERN = (
-    r"^\s*$|^\s*\d+\s*(/|per)\s*\d*\s*[A-Za-z]+\s*(;\s*\d+\s*(/|per)\s*\d*\s*[A-Za-z]+\s*)*;?\s*$"
-)
-"""The syntax, for settings validation (an empty string means: not set)."""
 
-
+@functools.lru_cache(maxsize=64)
 def parse_limit_string(text: str) -> tuple[RateLimit, ...]:
     """Windows of ``text`` ordered shortest first; ``ValueError`` names what is wrong.
+
+    The one check of a limit string: settings loading parses each once (naming the
+    setting on failure) and building the policy gets the same answer from the cache.
 
     Windows are separated by ``;``; each is ``<amount>/<unit>`` or
     ``<amount> per <n> <unit>`` with units second, minute, hour, day (plural or short).

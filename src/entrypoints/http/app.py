@@ -16,13 +16,14 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Redirect
 from litestar.routes import HTTPRoute
 
+from application.chat.admission import TurnAdmission
 from entrypoints.http import draining, routes
-from entrypoints.http.auth import PUBLIC, HttpAuthProvider, require_principal
-from entrypoints.http.json_body import ParleyRequest
+from entrypoints.http.admission import AdmissionMiddleware
+from entrypoints.http.auth import PUBLIC, HttpAuthProvider, protect
+from entrypoints.http.json_body import ParleyRequest, register_strict_bodies
 from entrypoints.http.middleware import RequestContextMiddleware, TrustedProxies
 from entrypoints.http.openapi_contract import document_errors
 from entrypoints.http.problems import EXCEPTION_HANDLERS
-from entrypoints.http.rate_limit_guard import enforce_rate_limits
 from entrypoints.http.request_metrics import RequestMetricsMiddleware
 from entrypoints.ioc import create_container
 from entrypoints.settings import Settings
@@ -72,8 +73,8 @@ def create_app(
         handlers = [*handlers, docs_redirect]
     app = Litestar(
         route_handlers=handlers,
-        # Rate limits first: callers with bad credentials are limited per IP too.
-        guards=[enforce_rate_limits, require_principal],
+        # Rate limits, then authentication, for every route (a hook, not guards: see protect).
+        before_request=protect,
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=_cors(settings),
         openapi_config=_openapi(settings),
@@ -87,9 +88,13 @@ def create_app(
     )
     setup_dishka(container, app)
     _answer_options_for_merged_routes(app)
+    _refuse_unprotected_routes(app)
+    register_strict_bodies(app)
+    http = settings.http
+    gate = TurnAdmission(http.admission_slots, http.admission_queue, http.admission_wait_s)
     # Outermost, so 404/405 from the router and CORS preflights get request ids too.
     app.asgi_handler = RequestContextMiddleware(
-        RequestMetricsMiddleware(app.asgi_handler, container),
+        RequestMetricsMiddleware(AdmissionMiddleware(app.asgi_handler, gate), container),
         proxies=TrustedProxies(settings.http.trusted_proxies),
         hsts=settings.is_production,
     )
@@ -110,6 +115,26 @@ def _answer_options_for_merged_routes(app: Litestar) -> None:
             for cell in getattr(handler.fn, "__closure__", None) or ():
                 if isinstance(cell.cell_contents, HTTPRoute):
                     cell.cell_contents = route
+
+
+def _refuse_unprotected_routes(app: Litestar) -> None:
+    """Authentication is the app's request hook, and a closer layer's hook replaces it:
+    a protected route with its own ``before_request`` would be served unauthenticated, and
+    WebSocket handlers get no request hook at all (they authenticate their handshake
+    themselves, so they must be marked public). Refuse to build such an app."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            socket_handler = getattr(route, "route_handler", None)
+            for handler in [socket_handler] if socket_handler is not None else []:
+                if not handler.opt.get("public"):
+                    raise RuntimeError(f"{route.path}: a socket authenticates itself (PUBLIC)")
+            continue
+        for handler in route.route_handlers:
+            if handler.opt.get("public") or handler.handler_name == "options_handler":
+                continue
+            hook = handler.resolve_before_request()
+            if getattr(hook, "func", hook) is not protect:
+                raise RuntimeError(f"{route.path}: a protected route must keep the auth hook")
 
 
 def _cors(settings: Settings) -> CORSConfig | None:

@@ -15,33 +15,39 @@ import types
 from typing import Any, Union, get_args, get_origin
 
 import msgspec
-from litestar import Request
+from litestar import Litestar, Request
 from litestar.exceptions import ValidationException
 
 from domain.errors import InvalidInput
+
+_UNKNOWN = object()
 
 
 class JsonTooDeep(InvalidInput):
     title = "JSON nested too deeply"
 
 
-_STRICT_TYPES: dict[int, tuple[Any, Any]] = {}
+STRICT_BODY = "strict_body"
+"""Handler ``opt`` key: the body type checked strictly (None: no check), set once per
+handler by ``register_strict_bodies`` when the app is built."""
+
+
+def register_strict_bodies(app: Litestar) -> None:
+    """Resolve, once per process, the strict body type of every route handler."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            handler.opt[STRICT_BODY] = _strict_type(handler)
 
 
 def _strict_type(handler: Any) -> Any:
     """The body type to check strictly: the handler's ``data`` annotation, when it is a
     msgspec Struct (or an optional one); None otherwise (raw dicts, no body)."""
-    cached = _STRICT_TYPES.get(id(handler))
-    if cached is not None and cached[0] is handler:  # (the handler is kept alive here)
-        return cached[1]
     data = handler.parsed_fn_signature.parameters.get("data")
     annotation = data.annotation if data is not None else None
     union = get_origin(annotation) in (Union, types.UnionType)
     members = get_args(annotation) if union else (annotation,)
     is_struct = any(isinstance(m, type) and issubclass(m, msgspec.Struct) for m in members)
-    found = annotation if is_struct else None
-    _STRICT_TYPES[id(handler)] = (handler, found)
-    return found
+    return annotation if is_struct else None
 
 
 def _integral(value: Any) -> Any:
@@ -65,7 +71,10 @@ class ParleyRequest(Request[Any, Any, Any]):
                 "the JSON body is nested too deeply",
                 details={"fields": [{"field": "body", "message": "nested too deeply"}]},
             ) from None
-        kind = _strict_type(self.route_handler)
+        handler = self.route_handler
+        kind = handler.opt.get(STRICT_BODY, _UNKNOWN)
+        if kind is _UNKNOWN:  # a handler of an app not built by create_app
+            kind = handler.opt[STRICT_BODY] = _strict_type(handler)
         if kind is not None:
             try:
                 msgspec.convert(_integral(value), type=kind, strict=True, str_keys=True)

@@ -62,16 +62,19 @@ class RequestContextMiddleware:
         self.app = app
         self.proxies = proxies
         self.hsts = hsts
+        # Built once: what every response gets, pages (docs, schema, root) and the API.
+        hsts_header = [(b"strict-transport-security", b"max-age=31536000")] if hsts else []
+        self._page_headers = [*_SECURITY_HEADERS, *hsts_header]
+        self._api_headers = [*_SECURITY_HEADERS, _API_CSP, *hsts_header]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        headers = _headers(scope)
-        incoming = headers.get("x-request-id", "")
+        incoming, forwarded_for = _request_headers(scope)
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         peer = (scope.get("client") or ("unknown", 0))[0]
-        client_ip = self.proxies.client_ip(peer, headers.get("x-forwarded-for"))
+        client_ip = self.proxies.client_ip(peer, forwarded_for)
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         state["client_ip"] = client_ip
@@ -79,11 +82,8 @@ class RequestContextMiddleware:
         path = scope.get("path", "")
         started = time.perf_counter()
         status_holder = [0]
-        extra = list(_SECURITY_HEADERS)
-        if not path.startswith(_PAGES) and path != "/":
-            extra.append(_API_CSP)
-        if self.hsts:
-            extra.append((b"strict-transport-security", b"max-age=31536000"))
+        page = path.startswith(_PAGES) or path == "/"
+        extra = self._page_headers if page else self._api_headers
         rid = (b"x-request-id", request_id.encode())
 
         async def send_wrapper(message: Message) -> None:
@@ -107,11 +107,20 @@ class RequestContextMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
-def _headers(scope: Scope) -> dict[str, str]:
-    out: dict[str, str] = {}
+def _request_headers(scope: Scope) -> tuple[str, str | None]:
+    """X-Request-ID ("" if absent) and X-Forwarded-For, the only headers read here; the
+    last of repeated ones wins."""
+    request_id, forwarded_for = b"", None
     for key, value in scope.get("headers", []):
-        out[key.decode("latin-1").lower()] = value.decode("latin-1")
-    return out
+        name = key.lower()
+        if name == b"x-request-id":
+            request_id = value
+        elif name == b"x-forwarded-for":
+            forwarded_for = value
+    return (
+        request_id.decode("latin-1"),
+        forwarded_for.decode("latin-1") if forwarded_for is not None else None,
+    )
 
 
 def scope_state(scope: Any) -> dict[str, Any]:

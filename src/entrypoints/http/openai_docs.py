@@ -18,7 +18,7 @@ OPENAI_ERROR_RESPONSES = {
         (413, "Request body too large"),
         (429, "Rate limit or quota exceeded (`Retry-After` header)"),
         (502, "Upstream provider error"),
-        (503, "Upstream provider unavailable"),
+        (503, "Upstream provider unavailable, or too many requests starting (`server_busy`)"),
         (504, "Upstream provider timed out"),
     ]
 }

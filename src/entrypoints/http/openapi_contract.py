@@ -37,8 +37,8 @@ _DESCRIPTIONS = {
     409: "The change conflicts with the current state (`CONFLICT`, ...)",
     413: "Request body over the configured limit (`PAYLOAD_TOO_LARGE`)",
     429: "Rate limited (`RATE_LIMITED`) or quota used up (`QUOTA_EXCEEDED`); see `Retry-After`",
-    503: "A dependency is unavailable (`DATABASE_UNAVAILABLE`, ...) or too many turns are "
-    "starting at once (`SERVER_BUSY`); see `Retry-After`",
+    503: "A dependency is unavailable (`DATABASE_UNAVAILABLE`, ...) or too many requests or "
+    "turns are starting at once (`SERVER_BUSY`); see `Retry-After`",
 }
 _CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

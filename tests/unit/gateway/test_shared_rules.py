@@ -113,3 +113,13 @@ async def test_completions_count_against_the_chat_send_limit() -> None:
     with pytest.raises(TooManyRequests):
         await use_case(command())
     assert provider.calls == 1
+
+
+async def test_a_send_the_limit_refuses_holds_no_quota() -> None:
+    spending = RecordingSpending()
+    use_case = make(ScriptedProvider("a"), spending, OneSend())
+    await use_case(command())
+    with pytest.raises(TooManyRequests):
+        await use_case(command())
+    # Reserved beside the refused send's count, and given back at once.
+    assert spending.released == 1
