@@ -70,7 +70,7 @@ def send_message(
     if limit is not None:
         extra["chat_limit"] = limit
     return SendMessage(
-        world.uow(), world.router, world.log, world.runner, EstimatingTokenizer(),
+        world.uow_factory, world.router, world.log, world.runner, EstimatingTokenizer(),
         world.clock, RandomIds(), world.policy, **extra,  # type: ignore[arg-type]
     )  # fmt: skip
 
