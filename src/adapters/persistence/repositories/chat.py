@@ -130,7 +130,7 @@ _NEW_CONVERSATION_COLUMNS = (
     "message_count", "created_at", "updated_at", "source_kind", "source_id", "context_sources",
 )  # fmt: skip
 _TITLE = bindparam("p_title", type_=_C.title.type)
-_CLAIM_TWO = (
+_CLAIM_TWO_FIRST = (
     update(CONVERSATIONS)
     .where(_C.id == bindparam("p_id"), _C.owner_id == bindparam("p_owner_id"))
     .values(
@@ -139,8 +139,8 @@ _CLAIM_TWO = (
         title=case((and_(_C.message_count == 0, _TITLE.is_not(None)), _TITLE), else_=_C.title),
     )
     .returning((_C.message_count - 2).label("first"))
-    .cte("turn_start")
 )
+_CLAIM_TWO = _CLAIM_TWO_FIRST.cte("turn_start")
 _CREATE = (
     insert(CONVERSATIONS)
     .values({n: bindparam(f"c_{n}", type_=_C[n].type) for n in _NEW_CONVERSATION_COLUMNS})
@@ -255,22 +255,29 @@ class SqlConversationRepository(ConversationRepository):
         now: datetime,
         lease_until: datetime,
     ) -> int | None:
+        claim = {
+            "p_id": conversation.id, "p_owner_id": conversation.owner_id, "p_now": now,
+            "p_title": title,
+        }  # fmt: skip
         if self._session.get_bind().dialect.name != "postgresql":
             # SQLite has no INSERT or UPDATE inside a WITH; there the turn's statements share
-            # its transaction, and cost no network round trip.
-            return await super().store_turn(
-                conversation, user, reply, messages=messages, created=created, title=title,
-                now=now, lease_until=lease_until,
-            )  # fmt: skip
+            # its transaction, and cost no network round trip: the same claim (first
+            # position only), then both messages in one INSERT.
+            claimed = 0 if created else await self._session.scalar(_CLAIM_TWO_FIRST, claim)
+            if claimed is None:
+                return None
+            if created:
+                await self.add(conversation)
+            user.position, reply.position = claimed, claimed + 1
+            await messages.add_turn(user, reply, lease_until=lease_until)
+            return int(claimed)
         values = {f"u_{k}": v for k, v in _message_values(user).items()}
         values.update({f"r_{k}": v for k, v in _message_values(reply, lease_until).items()})
         if created:
             stored = _conversation_values(conversation)
             values.update({f"c_{name}": stored[name] for name in _NEW_CONVERSATION_COLUMNS})
         else:
-            values.update(
-                p_id=conversation.id, p_owner_id=conversation.owner_id, p_now=now, p_title=title
-            )
+            values.update(claim)
         result = await self._session.execute(_STORE_NEW_TURN if created else _STORE_TURN, values)
         positions: list[int] = list(result.scalars())
         if not positions:
