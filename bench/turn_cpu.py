@@ -3,7 +3,7 @@ checkout in the same run, and a py-spy profile of the server while it works.
 
     .venv/bin/python bench/turn_cpu.py [--backend sqlite|postgres] [--turns 600]
         [--concurrency 10] [--compare /path/to/other/checkout [--rounds 10]]
-        [--profile /tmp/turn.svg]
+        [--profile /tmp/turn.svg] [--round-trips]
 
 Each target is a real `parley serve` (one worker) with the instant fake model. After a
 warm-up, ``turns`` non-streaming `POST /api/v1/conversations/{id}/messages` are sent by
@@ -15,6 +15,8 @@ another checkout's ``src`` (for example `git worktree add` of the previous commi
 same time, each server on its own database, and alternates short bursts of turns between
 them (``--rounds``), so load from elsewhere on the machine hits both alike. ``--profile``
 records the server with py-spy, sampling only the thread that holds the GIL.
+``--round-trips`` first counts the server's socket writes to PostgreSQL and Redis per turn
+with strace (one write is one request to either), then measures as usual.
 """
 
 from __future__ import annotations
@@ -181,6 +183,57 @@ def run_interleaved(
         return {t.name: t.result() for t in targets}
 
 
+PORTS = {5432: "PostgreSQL", 6379: "Redis"}
+
+
+def socket_ports(pid: int) -> dict[int, int]:
+    """The server's open TCP sockets: file descriptor -> remote port."""
+    inodes: dict[str, int] = {}
+    for table in ("tcp", "tcp6"):
+        path = Path(f"/proc/{pid}/net/{table}")
+        for line in path.read_text().splitlines()[1:] if path.exists() else ():
+            fields = line.split()
+            inodes[fields[9]] = int(fields[2].rsplit(":", 1)[1], 16)
+    ports = {}
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            link = os.readlink(fd)
+            if link.startswith("socket:[") and link[8:-1] in inodes:
+                ports[int(fd.name)] = inodes[link[8:-1]]
+    return ports
+
+
+async def count_round_trips(base_url: str, pid: int, turns: int, concurrency: int) -> None:
+    """Socket writes per turn to PostgreSQL and Redis (each request to either is one write:
+    asyncpg sends a statement's messages, redis-py a pipeline, in one), counted with strace
+    on the server during ``turns`` turns after the warm-up."""
+    target = Target("trace", base_url, pid, concurrency)
+    await target.setup()
+    with tempfile.NamedTemporaryFile(suffix=".strace") as out:
+        tracer = subprocess.Popen(
+            ["strace", "-f", "-qq", "-e", "trace=write,sendto,sendmsg,writev", "-e",
+             "signal=none", "-o", out.name, "-p", str(pid)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        await asyncio.sleep(1.5)  # attached to every thread
+        await target.burst(max(1, turns // concurrency))
+        await asyncio.sleep(0.5)  # the last replies' own writes
+        ports = socket_ports(pid)
+        tracer.send_signal(2)
+        tracer.wait(30)
+        counts: dict[str, int] = {}
+        for line in Path(out.name).read_text().splitlines():
+            call = line.split(None, 1)[-1]
+            if "(" not in call:
+                continue
+            fd = call.split("(", 1)[1].split(",", 1)[0]
+            if fd.isdigit() and (port := ports.get(int(fd))) in PORTS:
+                counts[PORTS[port]] = counts.get(PORTS[port], 0) + 1
+    await target.http.aclose()
+    for name in PORTS.values():
+        print(f"round trips per turn, {name}: {counts.get(name, 0) / target.turns:.2f}")
+
+
 def run_target(src_root: Path, env: dict[str, str], args: argparse.Namespace, profile: str):
     server_support.ROOT = src_root
     with (
@@ -199,6 +252,10 @@ def run_target(src_root: Path, env: dict[str, str], args: argparse.Namespace, pr
             )  # fmt: skip
             time.sleep(1.0)
         try:
+            if args.round_trips:
+                asyncio.run(
+                    count_round_trips(srv.base_url, srv.process.pid, args.turns, args.concurrency)
+                )
             return asyncio.run(measure(srv.base_url, srv.process.pid, args.turns, args.concurrency))
         finally:
             if spy is not None:
@@ -218,6 +275,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--rounds", type=int, default=10, help="with --compare: bursts per target, alternating"
+    )
+    parser.add_argument(
+        "--round-trips",
+        action="store_true",
+        help="without --compare: also count PostgreSQL and Redis round trips per turn (strace)",
     )
     args = parser.parse_args()
     make = postgres_backend if args.backend == "postgres" else sqlite_backend

@@ -24,6 +24,7 @@ from uuid import UUID
 import msgspec
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from adapters.redis.stream_reads import Entry, StreamReads
@@ -70,13 +71,8 @@ class RedisGenerationLog(SharedGenerationLog):
 
     async def begin(self, info: GenerationInfo) -> None:
         key = self._key(info.generation_id, "info")
-        mapping: dict[Any, Any] = {
-            "owner": str(info.owner_id),
-            "conversation": str(info.conversation_id),
-            "message": str(info.message_id),
-        }
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hset(key, mapping=mapping)
+            pipe.hset(key, mapping=_info_mapping(info))
             pipe.expire(key, self._ttl_s)
             await _guard(pipe.execute)
 
@@ -84,17 +80,9 @@ class RedisGenerationLog(SharedGenerationLog):
         """The info hash and the first event in one pipelined round trip."""
         info_key = self._key(info.generation_id, "info")
         events = self._key(info.generation_id, "events")
-        mapping: dict[Any, Any] = {
-            "owner": str(info.owner_id),
-            "conversation": str(info.conversation_id),
-            "message": str(info.message_id),
-        }
-        fields: dict[Any, Any] = {"k": first.kind, "d": _encode(first.data)}
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hset(info_key, mapping=mapping)
-            pipe.xadd(
-                events, fields, id=_stream_id(first), maxlen=self._max_events, approximate=True
-            )
+            pipe.hset(info_key, mapping=_info_mapping(info))
+            self._xadd(pipe, events, first)
             pipe.expire(info_key, self._ttl_s)
             pipe.expire(events, self._ttl_s)
             results = await _guard(pipe.execute)
@@ -124,10 +112,7 @@ class RedisGenerationLog(SharedGenerationLog):
         key = self._key(generation_id, "events")
         async with self._redis.pipeline(transaction=False) as pipe:
             for event in events:
-                fields: dict[Any, Any] = {"k": event.kind, "d": _encode(event.data)}
-                pipe.xadd(
-                    key, fields, id=_stream_id(event), maxlen=self._max_events, approximate=True
-                )
+                self._xadd(pipe, key, event)
             pipe.expire(key, self._ttl_s)
             pipe.expire(self._key(generation_id, "info"), self._ttl_s)
             results = await _guard(pipe.execute)
@@ -140,19 +125,11 @@ class RedisGenerationLog(SharedGenerationLog):
         replaced by every event under its own id, with the info; readers never see a gap."""
         info_key = self._key(info.generation_id, "info")
         key = self._key(info.generation_id, "events")
-        mapping: dict[Any, Any] = {
-            "owner": str(info.owner_id),
-            "conversation": str(info.conversation_id),
-            "message": str(info.message_id),
-        }
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(key)
-            pipe.hset(info_key, mapping=mapping)
+            pipe.hset(info_key, mapping=_info_mapping(info))
             for event in events:
-                fields: dict[Any, Any] = {"k": event.kind, "d": _encode(event.data)}
-                pipe.xadd(
-                    key, fields, id=_stream_id(event), maxlen=self._max_events, approximate=True
-                )
+                self._xadd(pipe, key, event)
             pipe.expire(key, self._ttl_s)
             pipe.expire(info_key, self._ttl_s)
             await _guard(pipe.execute)
@@ -244,6 +221,19 @@ class RedisGenerationLog(SharedGenerationLog):
 
     def _key(self, generation_id: UUID, part: str) -> str:
         return f"{self._prefix}{generation_id}:{part}"
+
+    def _xadd(self, pipe: Pipeline, key: str, event: GenerationEvent) -> None:
+        """Queue ``event`` on the stream at ``key``, under its own id when it has one."""
+        fields: dict[Any, Any] = {"k": event.kind, "d": _encode(event.data)}
+        pipe.xadd(key, fields, id=_stream_id(event), maxlen=self._max_events, approximate=True)
+
+
+def _info_mapping(info: GenerationInfo) -> dict[Any, Any]:
+    return {
+        "owner": str(info.owner_id),
+        "conversation": str(info.conversation_id),
+        "message": str(info.message_id),
+    }
 
 
 async def _guard(call: Callable[[], Awaitable[T]]) -> T:

@@ -29,7 +29,7 @@ from application.chat.generation_job import GenerationJob, StopReason
 from application.chat.generation_writer import DeltaWriter
 from application.chat.policy import ChatPolicy
 from application.llm.router import LLMRouter, RoutedChunk, RoutedCompletion
-from application.ports.generation_log import GenerationLog
+from application.ports.generation_log import GenerationEvent, GenerationLog
 from application.ports.llm import Completion, Usage
 from application.ports.turn_hooks import FinishedTurn, PromptDraft, PromptStep, TurnListener
 from application.ports.unit_of_work import UnitOfWorkFactory
@@ -63,7 +63,8 @@ class Generation:
     """Business rules:
     - deltas go to the log in arrival order, batched per burst (one log round trip for
       the deltas that arrived while the previous write was in flight, none added for a
-      slow stream); the stored text is exactly their concatenation;
+      slow stream; a reply that came whole before its first write sends its deltas with
+      the terminal event); the stored text is exactly their concatenation;
     - on completion the reply stores its text, usage (as the provider reported it, else
       the domain's estimate) and cost (priced as the model that actually answered);
     - a cancel stores the partial text as ``cancelled``; a shutdown stores it as ``failed``
@@ -87,6 +88,7 @@ class Generation:
         "_completed",
         "_consumer",
         "_context",
+        "_held",
         "_parts",
         "_services",
         "_stop",
@@ -116,6 +118,8 @@ class Generation:
         self.cached = False
         """The reply was replayed from the completion cache."""
         self._writer = DeltaWriter(services.log, job.generation_id)
+        self._held: list[GenerationEvent] = []
+        """Deltas of a reply that came whole, written with its terminal event."""
         self.task: asyncio.Task[None] | None = None
         self.finished: asyncio.Future[Message] | None = None
         self.upstream_s = 0.0
@@ -207,6 +211,7 @@ class Generation:
     async def _consume(self) -> None:
         job = await self._prepared()
         if await self._replayed(job):
+            self._hold_if_whole()
             return
         stream: AsyncIterator[RoutedChunk] = self._services.router.stream(
             job.spec, job.prompt, max_tokens=job.max_tokens, temperature=job.temperature
@@ -220,6 +225,7 @@ class Generation:
                     routed = await anext(stream)
                 except StopAsyncIteration:
                     self._completed = True
+                    self._hold_if_whole()
                     return
                 finally:
                     self._awaiting_upstream = False
@@ -235,6 +241,14 @@ class Generation:
             closer = getattr(stream, "aclose", None)
             if closer is not None:
                 await closer()
+
+    def _hold_if_whole(self) -> None:
+        """A reply that came whole, with no pause for its first write to begin (an instant
+        model, a cached answer), sends its deltas with the terminal event: one log write
+        instead of two. Only deltas no write has begun on are taken: a generation that
+        waited on anything since its first delta has begun writing, so nothing of a
+        streamed reply is held back."""
+        self._held = self._writer.take_unwritten()
 
     async def _prepared(self) -> GenerationJob:
         """The job after the before-prompt steps (none by default: no cost)."""
@@ -338,8 +352,12 @@ class Generation:
 
     async def _announce(self, reply: Message, error: DomainError | None) -> None:
         event = done_event(reply) if error is None else error_event(error, reply)
+        held = self._held
         try:
-            await self._services.log.append(self.job.generation_id, event)
+            if held:
+                await self._services.log.append_many(self.job.generation_id, [*held, event])
+            else:
+                await self._services.log.append(self.job.generation_id, event)
         except DomainError as exc:
             log.warning(
                 "generation_log_unavailable",

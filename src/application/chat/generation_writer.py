@@ -6,7 +6,9 @@ deltas are written one by one as they come (no added latency); a fast stream's c
 into one ``append_many`` per burst instead of one round trip per delta. Order is kept:
 one write at a time, in arrival order. The log only ever holds a prefix of the deltas,
 and ``close`` waits until it holds all of them (or the log broke), so the terminal event
-always follows every delta.
+always follows every delta. A reply that came whole before the first write began (an
+instant model, a cached answer) takes its deltas back (``take_unwritten``) to write them
+with the terminal event, in one round trip.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ log = structlog.get_logger("parley.chat")
 
 
 class DeltaWriter:
-    __slots__ = ("_generation_id", "_log", "_pending", "_task", "broken")
+    __slots__ = ("_generation_id", "_log", "_pending", "_started", "_task", "broken")
 
     def __init__(self, generation_log: GenerationLog, generation_id: UUID) -> None:
         self._log = generation_log
         self._generation_id = generation_id
         self._pending: list[GenerationEvent] = []
         self._task: asyncio.Task[None] | None = None
+        self._started = False
         self.broken = False
         """The log failed: later deltas are not written (the stored reply has them all,
         and ``done`` carries its full text)."""
@@ -42,6 +45,17 @@ class DeltaWriter:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._drain())
 
+    def take_unwritten(self) -> list[GenerationEvent]:
+        """If no write has begun yet, take every delta back (the caller writes them, in
+        order, before anything else); else nothing: the writes under way keep them."""
+        if self._started:
+            return []
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()  # not begun: its body never runs
+        taken, self._pending = self._pending, []
+        return taken
+
     async def close(self) -> None:
         """Wait until every delta added so far is in the log (or the log broke)."""
         task = self._task
@@ -49,6 +63,7 @@ class DeltaWriter:
             await asyncio.shield(task)
 
     async def _drain(self) -> None:
+        self._started = True
         try:
             while self._pending:
                 batch, self._pending = self._pending, []

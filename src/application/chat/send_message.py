@@ -29,7 +29,7 @@ from application.ports.ids import IdGenerator
 from application.ports.rate_limiter import ChatSendLimit, NoChatSendLimit, RateDecision
 from application.ports.spend_guard import SpendGuard, SpendRequest, UnmeteredSpending
 from application.ports.tokenizer import Tokenizer
-from application.ports.unit_of_work import UnitOfWork
+from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.usage.charge import Charge
 from domain.context_window import Turn, fit_context
 from domain.conversations import Conversation, ConversationNotFound
@@ -86,18 +86,19 @@ class SentMessage:
 class SendMessage:
     """Business rules:
     - only the owner may send to a conversation (anyone else: "not found"); without a
-      conversation, a new one is created with the turn, in the same transaction, so a
-      refused turn leaves nothing behind;
+      conversation, a new one is created with the turn, in the same write, so a refused
+      turn leaves nothing behind;
     - blank content, or content over ``max_message_chars``, is refused before anything is
       stored and before any model is called; so is an unknown model, or a message that
       cannot fit the model's context window with the system prompt;
     - every send counts against the caller's chat-send limit, whatever the transport;
     - ``max_tokens`` is always bounded by the model's and the server's cap, and by the
-      remaining quota, reserved in the turn's transaction (refused: nothing is stored);
+      remaining quota, reserved before the turn is written (refused: nothing is stored);
     - a burst of turns queues to be stored (``TurnAdmission``, first come first served);
       past the queue's length or wait the turn is refused (``SERVER_BUSY``), unstored;
-    - the user message and a ``streaming`` assistant reply are committed together, then
-      the generation starts; it runs on its own, whatever happens to the caller, and it
+    - the user message and a ``streaming`` assistant reply (with a new conversation, or the
+      conversation's count and first title) are written all or nothing, then the
+      generation starts; it runs on its own, whatever happens to the caller, and it
       settles the reservation;
     - a waiting, opted-in, temperature-0 turn may be answered from the completion cache,
       keyed by the user, the model and the full prompt (see ``Generation``);
@@ -108,7 +109,7 @@ class SendMessage:
 
     def __init__(
         self,
-        uow: UnitOfWork,
+        uows: UnitOfWorkFactory,
         router: LLMRouter,
         log: GenerationLog,
         runner: GenerationRunner,
@@ -120,7 +121,7 @@ class SendMessage:
         chat_limit: ChatSendLimit = NoChatSendLimit(),
         admission: TurnAdmission = UnlimitedAdmission(),
     ) -> None:
-        self._uow = uow
+        self._uows = uows
         self._router = router
         self._log = log
         self._runner = runner
@@ -139,7 +140,9 @@ class SendMessage:
         self._runner.ensure_accepting()
         rate = await self._chat_limit.check(command.owner_id)
         now = self._clock.now()
-        async with self._admission.slot(), self._uow as uow:
+        # The turn's unit of work commits each statement on its own where the database
+        # allows: everything is checked (and the quota reserved) before the one write.
+        async with self._admission.slot(), self._uows.single_statement() as uow:
             conversation, created, history = await self._conversation(uow, command, now)
             spec = self._router.resolve(command.model or conversation.model)
             max_tokens = spec.bound_max_tokens(command.max_tokens, self._policy.server_max_tokens)
@@ -153,13 +156,10 @@ class SendMessage:
                 + (CONTEXT_RESERVE_TOKENS if conversation.context_sources else 0),
                 counter=self._tokenizer,
             )
-            first = conversation.message_count  # 0 when new; else claimed with the read
+            first = conversation.message_count  # as read; the write claims the real ones
             titled = conversation.title_from_first_message(command.content)
-            conversation.message_count = first + 2
             if created:
-                await uow.conversations.add(conversation)
-            elif titled:
-                await uow.conversations.save(conversation)
+                conversation.message_count = 2
             user = user_message(
                 id=self._ids.new_id(),
                 conversation_id=conversation.id,
@@ -176,15 +176,21 @@ class SendMessage:
                 now=now,
                 position=first + 1,
             )
-            lease = now + timedelta(seconds=self._policy.lease_s)
-            await uow.messages.add_turn(user, reply, lease_until=lease)
-            # Quota is reserved last: a refusal rolls the turn back, so nothing is stored.
             request = SpendRequest(
                 command.owner_id, command.plan, command.api_key_id, spec,
                 fitted.prompt_tokens, max_tokens, stream=not command.wait,
             )  # fmt: skip
+            # Quota is reserved before the turn is written: a refusal leaves nothing stored.
             charge = await Charge.reserve(self._spending, request, uow)
             async with charge.released_on_error():
+                stored_at = await uow.conversations.store_turn(
+                    conversation, user, reply, messages=uow.messages, created=created,
+                    title=conversation.title if titled else None, now=now,
+                    lease_until=now + timedelta(seconds=self._policy.lease_s),
+                )  # fmt: skip
+                if stored_at is None:  # deleted since it was read
+                    raise ConversationNotFound(f"conversation {conversation.id} not found")
+                conversation.message_count = stored_at + 2
                 await uow.commit()
         async with charge.released_on_error():  # from start on, the generation owns it
             start_id = await self._open_log(
@@ -219,18 +225,18 @@ class SendMessage:
     async def _conversation(
         self, uow: UnitOfWork, command: SendMessageCommand, now: datetime
     ) -> tuple[Conversation, bool, list[Turn]]:
-        """The conversation with the turn's two positions claimed and its prompt history
-        (one round trip where the database allows), or a new one, not yet stored."""
+        """The conversation and its prompt history (one round trip), or a new one, not yet
+        stored."""
         if command.conversation_id is not None:
-            claimed = await uow.conversations.claim_turn_with_history(
-                command.conversation_id, command.owner_id, 2, now,
-                uow.messages, self._policy.history_messages,
+            found = await uow.conversations.turn_context(
+                command.conversation_id, command.owner_id, uow.messages,
+                self._policy.history_messages,
             )  # fmt: skip
-            if claimed is None:
+            if found is None:
                 raise ConversationNotFound(f"conversation {command.conversation_id} not found")
-            found, history = claimed
-            found.touch(now)
-            return found, False, history
+            conversation, history = found
+            conversation.touch(now)
+            return conversation, False, history
         spec = self._router.resolve(command.model)
         new = Conversation.start(
             id=self._ids.new_id(),

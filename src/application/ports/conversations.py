@@ -49,43 +49,61 @@ class ConversationRepository(Protocol):
         """Store title, model, system prompt, archived flag and ``updated_at``."""
 
     @abstractmethod
-    async def record_messages(self, conversation: Conversation, added: int) -> int:
-        """Atomically add ``added`` to the stored message count (concurrent sends never get
-        the same positions), store ``title`` and ``updated_at``; return the position of the
-        first new message and refresh ``conversation.message_count``."""
-
     async def claim_turn(
         self, conversation_id: UUID, owner_id: UUID, added: int, now: datetime
     ) -> Conversation | None:
-        """Atomically take the next ``added`` positions of the owner's conversation and move
-        its ``updated_at`` to ``now`` (never back); return it as it was before, so its
-        ``message_count`` is the first new position. None if it is not the owner's (or gone).
-        Adapters do this in one statement (the read and the count of a chat turn)."""
-        conversation = await self.get(conversation_id, owner_id)
-        if conversation is None:
-            return None
-        before = conversation.message_count
-        conversation.touch(now)
-        await self.record_messages(conversation, added)
-        conversation.message_count = before
-        return conversation
+        """Atomically take the next ``added`` positions of the owner's conversation (concurrent
+        sends never get the same ones) and move its ``updated_at`` to ``now`` (never back);
+        return it as it was before, so its ``message_count`` is the first new position. None
+        if it is not the owner's (or gone)."""
 
-    async def claim_turn_with_history(
+    async def turn_context(
         self,
         conversation_id: UUID,
         owner_id: UUID,
-        added: int,
-        now: datetime,
         messages: MessageRepository,
         history_limit: int,
     ) -> tuple[Conversation, list[Turn]] | None:
-        """``claim_turn``, then the conversation's prompt history as
-        ``messages.prompt_history`` gives it (read after the claim). Adapters that can may
-        do both in one round trip."""
-        conversation = await self.claim_turn(conversation_id, owner_id, added, now)
+        """The owner's conversation and its prompt history as ``messages.prompt_history``
+        gives it; None if it is not the owner's. Adapters that can read both in one round
+        trip."""
+        conversation = await self.get(conversation_id, owner_id)
         if conversation is None:
             return None
         return conversation, await messages.prompt_history(conversation.id, history_limit)
+
+    async def store_turn(
+        self,
+        conversation: Conversation,
+        user: Message,
+        reply: Message,
+        *,
+        messages: MessageRepository,
+        created: bool,
+        title: str | None,
+        now: datetime,
+        lease_until: datetime,
+    ) -> int | None:
+        """Store a chat turn's two messages, all or nothing: with the new ``conversation``
+        (``created``) at positions 0 and 1; else at the next two positions claimed as
+        ``claim_turn`` does, naming the conversation ``title`` (when given) if it still has
+        no message. Sets both messages' positions and returns the first; None if the
+        conversation is gone. Adapters write it in one statement where the database allows,
+        so the turn needs no transaction of its own (``lease_until`` is the reply's)."""
+        if created:
+            await self.add(conversation)
+            first = 0
+        else:
+            claimed = await self.claim_turn(conversation.id, conversation.owner_id, 2, now)
+            if claimed is None:
+                return None
+            first = claimed.message_count
+            if title is not None and first == 0:
+                claimed.title, claimed.message_count = title, first + 2
+                await self.save(claimed)
+        user.position, reply.position = first, first + 1
+        await messages.add_turn(user, reply, lease_until=lease_until)
+        return first
 
     @abstractmethod
     async def set_summary(self, conversation_id: UUID, owner_id: UUID, summary: str) -> bool:

@@ -69,12 +69,16 @@ class FakeConversations(ConversationRepository):
     async def save(self, conversation: Conversation) -> None:
         self.s.conversations[conversation.id] = dataclasses.replace(conversation)
 
-    async def record_messages(self, conversation: Conversation, added: int) -> int:
-        stored = self.s.conversations[conversation.id]
-        first = stored.message_count
-        conversation.message_count = first + added
-        self.s.conversations[conversation.id] = dataclasses.replace(conversation)
-        return first
+    async def claim_turn(
+        self, conversation_id: UUID, owner_id: UUID, added: int, now: datetime
+    ) -> Conversation | None:
+        stored = self.s.conversations.get(conversation_id)
+        if stored is None or stored.owner_id != owner_id:
+            return None
+        stored.touch(now)
+        before = dataclasses.replace(stored)
+        stored.message_count += added
+        return before
 
     async def set_summary(self, conversation_id: UUID, owner_id: UUID, summary: str) -> bool:
         found = self.s.conversations.get(conversation_id)

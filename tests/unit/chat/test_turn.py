@@ -5,6 +5,7 @@ to the log one round trip per burst."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from uuid import UUID
 
 import pytest
@@ -12,8 +13,13 @@ import pytest
 from adapters.memory.generation_log import MemoryGenerationLog
 from adapters.system.tokenizer import EstimatingTokenizer
 from application.chat.send_message import SendMessage, SendMessageCommand
-from application.ports.generation_log import GenerationEvent, GenerationLogUnavailable
-from application.ports.llm import ProviderUnavailable
+from application.llm.router import RoutedChunk
+from application.ports.generation_log import (
+    GenerationEvent,
+    GenerationInfo,
+    GenerationLogUnavailable,
+)
+from application.ports.llm import Chunk, ProviderUnavailable
 from application.ports.rate_limiter import ChatSendLimit, RateDecision
 from application.ports.spend_guard import SpendGuard, SpendRequest, SpendTicket
 from application.ports.turn_hooks import FinishedTurn, PromptDraft, PromptStep, TurnListener
@@ -70,7 +76,7 @@ def send_message(
     if limit is not None:
         extra["chat_limit"] = limit
     return SendMessage(
-        world.uow(), world.router, world.log, world.runner, EstimatingTokenizer(),
+        world.uow_factory, world.router, world.log, world.runner, EstimatingTokenizer(),
         world.clock, RandomIds(), world.policy, **extra,  # type: ignore[arg-type]
     )  # fmt: skip
 
@@ -179,6 +185,48 @@ async def test_deltas_of_a_fast_stream_share_round_trips_and_keep_their_order() 
     assert events[-1].kind == "done" and [e.id for e in events] == [
         str(i) for i in range(1, len(events) + 1)
     ]
+
+
+class WritesLog(MemoryGenerationLog):
+    """Records each write to the log (one round trip on a shared log) as its event kinds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[list[str]] = []
+
+    async def open(self, info: GenerationInfo, first: GenerationEvent) -> str:
+        self.writes.append([first.kind])
+        await self.begin(info)
+        return await super().append(info.generation_id, first)
+
+    async def append(self, generation_id: UUID, event: GenerationEvent) -> str:
+        self.writes.append([event.kind])
+        return await super().append(generation_id, event)
+
+    async def append_many(self, generation_id: UUID, events: list[GenerationEvent]) -> list[str]:
+        self.writes.append([e.kind for e in events])
+        return [await super(WritesLog, self).append(generation_id, e) for e in events]
+
+
+class WholeReplyRouter(FakeRouter):
+    """A model whose whole reply is there at once: no wait between its chunks."""
+
+    async def stream(self, *args: object, **kwargs: object) -> AsyncIterator[RoutedChunk]:  # type: ignore[override]
+        for piece in ("Hel", "lo", "!"):
+            yield RoutedChunk(Chunk(delta=piece), "m1")
+        yield RoutedChunk(Chunk(finish_reason="stop"), "m1")
+
+
+async def test_a_reply_that_came_whole_is_logged_with_its_terminal_event_in_one_write() -> None:
+    log = WritesLog()
+    world = ChatWorld(router=WholeReplyRouter(), log=log)
+    sent = await world.send(await world.conversation(), wait=True)
+    events = await world.events(sent)
+    assert [e.kind for e in events] == ["start", "delta", "delta", "delta", "done"]
+    assert "".join(e.data["content"] for e in events if e.kind == "delta") == "Hello!"
+    assert world.stored(sent.assistant_message.id).content == "Hello!"
+    assert [e.id for e in events] == ["1", "2", "3", "4", "5"]
+    assert log.writes == [["start"], ["delta", "delta", "delta", "done"]]
 
 
 async def test_a_slow_streams_deltas_are_written_one_by_one_as_they_come() -> None:

@@ -103,7 +103,7 @@ async def test_a_refused_turn_stores_nothing() -> None:
     conversation = await world.conversation()
     admission = TurnAdmission(max_active=1, max_waiting=0, max_wait_s=60)
     send = SendMessage(
-        world.uow(), world.router, world.log, world.runner, EstimatingTokenizer(),
+        world.uow_factory, world.router, world.log, world.runner, EstimatingTokenizer(),
         world.clock, RandomIds(), world.policy, admission=admission,
     )  # fmt: skip
     stored_before = len(world.storage.messages)

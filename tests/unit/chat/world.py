@@ -76,7 +76,7 @@ class ChatWorld:
 
     def send_message(self) -> SendMessage:
         return SendMessage(
-            self.uow(),
+            self.uow_factory,
             self.router,
             self.log,
             self.runner,

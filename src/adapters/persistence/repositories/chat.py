@@ -30,9 +30,9 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.models.chat import ConversationRow, MessageRow
@@ -51,7 +51,7 @@ from adapters.persistence.repositories.grounding_json import (
 from adapters.persistence.repositories.results import rowcount
 from application.ports.conversations import ConversationRepository, MessageRepository
 from domain.context_window import Turn
-from domain.conversations import Conversation, ConversationNotFound, SourceRef
+from domain.conversations import Conversation, SourceRef
 from domain.messages import Message, MessageStatus, Role, TokenUsage
 from domain.pagination import InvalidCursor, Page
 
@@ -87,9 +87,8 @@ _PROMPT_HISTORY = (
     .order_by(_M.position.desc())
     .limit(bindparam("p_limit"))
 )
-# PostgreSQL: the claim and the prompt history in one round trip. The history is for the
-# claimed conversation only: no row comes back unless the claim matched (the owner's).
-# Like a read right after the claim, it sees the messages committed before this statement.
+# A turn's context in one round trip: the conversation and its prompt history (each turn
+# as [role, content, position], sorted here, so no aggregate order is relied on).
 _HISTORY_ROWS = (
     select(_M.role, _M.content, _M.position)
     .where(
@@ -101,23 +100,75 @@ _HISTORY_ROWS = (
     .limit(bindparam("p_limit"))
     .subquery("h")
 )
-_CLAIMED = _CLAIM_TURN.cte("claimed")
-_CLAIM_WITH_HISTORY = select(
-    _CLAIMED,
-    select(
-        func.coalesce(
-            func.json_agg(
-                aggregate_order_by(
-                    func.json_build_array(_HISTORY_ROWS.c.role, _HISTORY_ROWS.c.content),
-                    _HISTORY_ROWS.c.position,
-                )
-            ),
-            literal_column("'[]'::json"),
+_HISTORY_ITEM = (_HISTORY_ROWS.c.role, _HISTORY_ROWS.c.content, _HISTORY_ROWS.c.position)
+_CONTEXT_BY_DIALECT = {
+    "postgresql": select(
+        CONVERSATIONS,
+        select(
+            func.coalesce(
+                func.json_agg(func.json_build_array(*_HISTORY_ITEM)),
+                literal_column("'[]'::json"),
+            )
         )
+        .scalar_subquery()
+        .label("history"),
+    ).where(_C.id == bindparam("p_id"), _C.owner_id == bindparam("p_owner_id")),
+    "sqlite": select(
+        CONVERSATIONS,
+        select(func.json_group_array(func.json_array(*_HISTORY_ITEM)))
+        .scalar_subquery()
+        .label("history"),
+    ).where(_C.id == bindparam("p_id"), _C.owner_id == bindparam("p_owner_id")),
+}
+# PostgreSQL: a whole turn written in one self-committing statement. The conversation row
+# (claimed: the next two positions, ``updated_at`` never back, the first message's title;
+# or inserted, for a new one) is a data-modifying CTE; both messages are inserted at the
+# positions it returned. Nothing is written unless all of it is.
+_TURN_MESSAGE_COLUMNS = [c.name for c in MESSAGES.c if c.name != "sa_orm_sentinel"]
+_NEW_CONVERSATION_COLUMNS = (
+    "id", "owner_id", "title", "auto_title", "model", "system_prompt", "archived",
+    "message_count", "created_at", "updated_at", "source_kind", "source_id", "context_sources",
+)  # fmt: skip
+_TITLE = bindparam("p_title", type_=_C.title.type)
+_CLAIM_TWO_FIRST = (
+    update(CONVERSATIONS)
+    .where(_C.id == bindparam("p_id"), _C.owner_id == bindparam("p_owner_id"))
+    .values(
+        message_count=_C.message_count + 2,
+        updated_at=case((_C.updated_at > _NOW, _C.updated_at), else_=_NOW),
+        title=case((and_(_C.message_count == 0, _TITLE.is_not(None)), _TITLE), else_=_C.title),
     )
-    .scalar_subquery()
-    .label("history"),
+    .returning((_C.message_count - 2).label("first"))
 )
+_CLAIM_TWO = _CLAIM_TWO_FIRST.cte("turn_start")
+_CREATE = (
+    insert(CONVERSATIONS)
+    .values({n: bindparam(f"c_{n}", type_=_C[n].type) for n in _NEW_CONVERSATION_COLUMNS})
+    .returning(literal_column("0").label("first"))
+    .cte("turn_start")
+)
+
+
+def _turn_insert(start: Any) -> Any:
+    """INSERT of a turn's two messages (bind parameters ``u_*`` and ``r_*``) at the positions
+    ``start.first`` and the next one."""
+
+    def row(prefix: str, offset: int) -> Any:
+        return select(
+            *(
+                (start.c.first + offset).label(name)
+                if name == "position"
+                else bindparam(f"{prefix}_{name}", type_=_M[name].type).label(name)
+                for name in _TURN_MESSAGE_COLUMNS
+            )
+        ).select_from(start)
+
+    rows = union_all(row("u", 0), row("r", 1))
+    return insert(MESSAGES).from_select(_TURN_MESSAGE_COLUMNS, rows).returning(_M.position)
+
+
+_STORE_TURN = _turn_insert(_CLAIM_TWO)
+_STORE_NEW_TURN = _turn_insert(_CREATE)
 _FINISH = (
     update(MESSAGES)
     .where(_M.id == bindparam("p_message_id"), _M.status == STREAMING)
@@ -141,26 +192,7 @@ class SqlConversationRepository(ConversationRepository):
         self._session = session
 
     async def add(self, conversation: Conversation) -> None:
-        await self._session.execute(
-            insert(CONVERSATIONS),
-            [
-                {
-                    "id": conversation.id,
-                    "owner_id": conversation.owner_id,
-                    "title": conversation.title,
-                    "auto_title": conversation.auto_title,
-                    "model": conversation.model,
-                    "system_prompt": conversation.system_prompt,
-                    "archived": conversation.archived,
-                    "message_count": conversation.message_count,
-                    "created_at": conversation.created_at,
-                    "updated_at": conversation.updated_at,
-                    "source_kind": conversation.source.kind if conversation.source else None,
-                    "source_id": conversation.source.id if conversation.source else None,
-                    "context_sources": sources_json(conversation.context_sources),
-                }
-            ],
-        )
+        await self._session.execute(insert(CONVERSATIONS), [_conversation_values(conversation)])
 
     async def get(self, conversation_id: UUID, owner_id: UUID) -> Conversation | None:
         result = await self._session.execute(
@@ -183,28 +215,21 @@ class SqlConversationRepository(ConversationRepository):
         conversation.message_count -= added
         return conversation
 
-    async def claim_turn_with_history(
+    async def turn_context(
         self,
         conversation_id: UUID,
         owner_id: UUID,
-        added: int,
-        now: datetime,
         messages: MessageRepository,
         history_limit: int,
     ) -> tuple[Conversation, list[Turn]] | None:
-        if self._session.get_bind().dialect.name != "postgresql":
-            # SQLite has no UPDATE inside a WITH; two statements on one connection there
-            # cost no network round trip.
-            return await super().claim_turn_with_history(
-                conversation_id, owner_id, added, now, messages, history_limit
-            )
+        statement = _CONTEXT_BY_DIALECT.get(self._session.get_bind().dialect.name)
+        if statement is None:
+            return await super().turn_context(conversation_id, owner_id, messages, history_limit)
         result = await self._session.execute(
-            _CLAIM_WITH_HISTORY,
+            statement,
             {
                 "p_id": conversation_id,
                 "p_owner_id": owner_id,
-                "p_added": added,
-                "p_now": now,
                 "p_history_of": conversation_id,
                 "p_limit": history_limit,
             },
@@ -212,12 +237,54 @@ class SqlConversationRepository(ConversationRepository):
         row = result.first()
         if row is None:
             return None
-        conversation = _conversation(row)
-        conversation.message_count -= added
         history = row.history
         if isinstance(history, str | bytes):
             history = json.loads(history)
-        return conversation, [Turn(role, content) for role, content in history]
+        history.sort(key=lambda item: item[2])
+        return _conversation(row), [Turn(role, content) for role, content, _ in history]
+
+    async def store_turn(
+        self,
+        conversation: Conversation,
+        user: Message,
+        reply: Message,
+        *,
+        messages: MessageRepository,
+        created: bool,
+        title: str | None,
+        now: datetime,
+        lease_until: datetime,
+    ) -> int | None:
+        claim = {
+            "p_id": conversation.id, "p_owner_id": conversation.owner_id, "p_now": now,
+            "p_title": title,
+        }  # fmt: skip
+        if self._session.get_bind().dialect.name != "postgresql":
+            # SQLite has no INSERT or UPDATE inside a WITH; there the turn's statements share
+            # its transaction, and cost no network round trip: the same claim (first
+            # position only), then both messages in one INSERT.
+            claimed = 0 if created else await self._session.scalar(_CLAIM_TWO_FIRST, claim)
+            if claimed is None:
+                return None
+            if created:
+                await self.add(conversation)
+            user.position, reply.position = claimed, claimed + 1
+            await messages.add_turn(user, reply, lease_until=lease_until)
+            return int(claimed)
+        values = {f"u_{k}": v for k, v in _message_values(user).items()}
+        values.update({f"r_{k}": v for k, v in _message_values(reply, lease_until).items()})
+        if created:
+            stored = _conversation_values(conversation)
+            values.update({f"c_{name}": stored[name] for name in _NEW_CONVERSATION_COLUMNS})
+        else:
+            values.update(claim)
+        result = await self._session.execute(_STORE_NEW_TURN if created else _STORE_TURN, values)
+        positions: list[int] = list(result.scalars())
+        if not positions:
+            return None  # deleted since it was read
+        first = min(positions)
+        user.position, reply.position = first, first + 1
+        return first
 
     async def page(
         self,
@@ -271,24 +338,6 @@ class SqlConversationRepository(ConversationRepository):
             )
             .execution_options(synchronize_session=False)
         )
-
-    async def record_messages(self, conversation: Conversation, added: int) -> int:
-        c = CONVERSATIONS.c
-        count = await self._session.scalar(
-            update(CONVERSATIONS)
-            .where(c.id == conversation.id)
-            .values(
-                message_count=c.message_count + added,
-                title=conversation.title,
-                auto_title=conversation.auto_title,
-                updated_at=conversation.updated_at,
-            )
-            .returning(c.message_count)
-        )
-        if count is None:  # deleted since it was read
-            raise ConversationNotFound(f"conversation {conversation.id} not found")
-        conversation.message_count = count
-        return int(count) - added
 
     async def set_summary(self, conversation_id: UUID, owner_id: UUID, summary: str) -> bool:
         c = ConversationRow
@@ -488,6 +537,25 @@ class SqlMessageRepository(MessageRepository):
             .limit(limit)
         )
         return [message_from_row(r) for r in rows]
+
+
+def _conversation_values(conversation: Conversation) -> dict[str, Any]:
+    source = conversation.source
+    return {
+        "id": conversation.id,
+        "owner_id": conversation.owner_id,
+        "title": conversation.title,
+        "auto_title": conversation.auto_title,
+        "model": conversation.model,
+        "system_prompt": conversation.system_prompt,
+        "archived": conversation.archived,
+        "message_count": conversation.message_count,
+        "created_at": conversation.created_at,
+        "updated_at": conversation.updated_at,
+        "source_kind": source.kind if source else None,
+        "source_id": source.id if source else None,
+        "context_sources": sources_json(conversation.context_sources),
+    }
 
 
 def _message_values(message: Message, lease_until: datetime | None = None) -> dict[str, Any]:

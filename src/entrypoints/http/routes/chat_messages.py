@@ -6,7 +6,8 @@ read from the GenerationLog, so a client that disconnects loses nothing and stop
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from dishka.integrations.litestar import FromDishka, inject
@@ -35,6 +36,7 @@ from entrypoints.http.routes.chat_dto import (
 from entrypoints.http.sse import sse_response
 from entrypoints.settings import Settings
 
+T = TypeVar("T")
 EVENT_STREAM = "text/event-stream"
 CacheHeader = Annotated[
     str | None,
@@ -92,18 +94,11 @@ async def send(
     settings: FromDishka[Settings],
     cache_header: CacheHeader = None,
 ) -> Response[SentMessageOut]:
-    streaming = _wants_stream(data.stream, request)
-    command = _command(principal, conversation_id, data, streaming, cache=_opted_in(cache_header))
-    sent = await send_message(command)
-    _publish(request, sent)
-    if streaming:
-        return await _stream(sent, principal, resume, settings)  # type: ignore[return-value]
-    _refuse_interrupted(sent)
-    body = SentMessageOut(
-        message_view(sent.user_message), message_view(sent.assistant_message), sent.generation_id,
-        _millis(sent), sent.cached,
+    command = _command(
+        principal, conversation_id, data, _wants_stream(data.stream, request),
+        cache=_opted_in(cache_header),
     )  # fmt: skip
-    return Response(body, status_code=201, headers=_cache_headers(command, sent))
+    return await _turn(command, request, principal, send_message, resume, settings, _sent_out)
 
 
 @post(
@@ -111,7 +106,7 @@ async def send(
     status_code=201,
     summary="Send a message to a new (or a named) conversation in one call",
     description="Without `conversation_id`, the conversation is created with the turn, in "
-    "the same transaction: a refused message leaves nothing behind. JSON (201) or SSE (200) "
+    "the same write: a refused message leaves nothing behind. JSON (201) or SSE (200) "
     "as for `POST /{id}/messages`; the `start` event names the conversation. " + SHUTDOWN_DOC,
     responses={200: SSE_DOC},
     opt={CHAT_SEND: True},
@@ -127,25 +122,43 @@ async def send_new(
     settings: FromDishka[Settings],
     cache_header: CacheHeader = None,
 ) -> Response[StartedTurnOut]:
-    streaming = _wants_stream(data.stream, request)
     command = _command(
-        principal, data.conversation_id, data, streaming, data.system_prompt,
-        cache=_opted_in(cache_header),
+        principal, data.conversation_id, data, _wants_stream(data.stream, request),
+        data.system_prompt, cache=_opted_in(cache_header),
     )  # fmt: skip
+    return await _turn(command, request, principal, send_message, resume, settings, _started_out)
+
+
+async def _turn(
+    command: SendMessageCommand,
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    send_message: SendMessage,
+    resume: ResumeGeneration,
+    settings: Settings,
+    body: Callable[[SentMessage], T],
+) -> Response[T]:
+    """Both send routes: run the turn, then stream its events or answer with ``body``."""
     sent = await send_message(command)
     _publish(request, sent)
-    if streaming:
+    if not command.wait:
         return await _stream(sent, principal, resume, settings)  # type: ignore[return-value]
     _refuse_interrupted(sent)
-    body = StartedTurnOut(
-        conversation_view(sent.conversation),
-        message_view(sent.user_message),
-        message_view(sent.assistant_message),
-        sent.generation_id,
-        _millis(sent),
-        sent.cached,
-    )
-    return Response(body, status_code=201, headers=_cache_headers(command, sent))
+    return Response(body(sent), status_code=201, headers=_cache_headers(command, sent))
+
+
+def _sent_out(sent: SentMessage) -> SentMessageOut:
+    return SentMessageOut(
+        message_view(sent.user_message), message_view(sent.assistant_message), sent.generation_id,
+        _millis(sent), sent.cached,
+    )  # fmt: skip
+
+
+def _started_out(sent: SentMessage) -> StartedTurnOut:
+    return StartedTurnOut(
+        conversation_view(sent.conversation), message_view(sent.user_message),
+        message_view(sent.assistant_message), sent.generation_id, _millis(sent), sent.cached,
+    )  # fmt: skip
 
 
 def _wants_stream(stream: bool, request: Request[Any, Any, Any]) -> bool:
