@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Protocol
 from uuid import UUID
@@ -42,8 +43,11 @@ class GenerationRunner:
     - on shutdown, running generations get ``grace_s`` to finish, then are stopped and
       stored as failed (``INTERRUPTED``), never left ``streaming``;
     - leases of running replies are renewed every ``lease_s / 3``, all of this process's
-      in one statement; the orphan sweep runs as often (one indexed query), so a reply
-      whose process died is finished within about ``lease_s * 4 / 3`` of its last renewal;
+      in one statement, and so are those of replies a turn is still storing here (between
+      its write and ``start``, however long a busy loop makes that), so this instance's
+      own sweep never finishes a reply it is about to run; the orphan sweep runs as often
+      (one indexed query), so a reply whose process died is finished within about
+      ``lease_s * 4 / 3`` of its last renewal;
     - after any of its database calls failed, this instance finishes no orphan until the
       database has answered it for a whole lease: during an outage every lease lapses, and
       live runners renew theirs within a third of a lease once it is back (so a reply
@@ -62,6 +66,8 @@ class GenerationRunner:
         self._clock = clock
         self._policy = policy
         self._running: dict[UUID, Generation] = {}
+        self._starting: set[UUID] = set()
+        """Replies (message ids) a turn in this process is storing, not yet started."""
         self._closing = False
         self._sweep: Sweep | None = None
         self._healthy_since: float | None = time.monotonic() - policy.lease_s
@@ -77,6 +83,16 @@ class GenerationRunner:
     def ensure_accepting(self) -> None:
         if self._closing:
             raise ShuttingDown("the server is shutting down; retry on another instance")
+
+    @contextlib.contextmanager
+    def starting(self, reply_id: UUID) -> Iterator[None]:
+        """Around storing a reply that ``start`` will run: its lease is this process's to
+        renew from the moment it is written."""
+        self._starting.add(reply_id)
+        try:
+            yield
+        finally:
+            self._starting.discard(reply_id)
 
     def start(self, job: GenerationJob, charge: Charge) -> Generation:
         """Run ``job`` in the background as a ``Generation`` that owns ``charge`` from now
@@ -169,6 +185,7 @@ class GenerationRunner:
 
     async def _renew_leases(self) -> None:
         ids = [g.job.reply.id for g in self._running.values()]
+        ids.extend(self._starting)
         if not ids:
             return
         until = self._clock.now() + timedelta(seconds=self._policy.lease_s)

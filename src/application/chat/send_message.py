@@ -140,77 +140,83 @@ class SendMessage:
         self._runner.ensure_accepting()
         rate = await self._chat_limit.check(command.owner_id)
         now = self._clock.now()
-        # The turn's unit of work commits each statement on its own where the database
-        # allows: everything is checked (and the quota reserved) before the one write.
-        async with self._admission.slot(), self._uows.single_statement() as uow:
-            conversation, created, history = await self._conversation(uow, command, now)
-            spec = self._router.resolve(command.model or conversation.model)
-            max_tokens = spec.bound_max_tokens(command.max_tokens, self._policy.server_max_tokens)
-            fitted = fit_context(
-                system_prompt=conversation.system_prompt,
-                history=history,
-                new_message=Turn("user", command.content),
-                context_window=spec.context_window,
-                # A grounded turn keeps room for its context block.
-                max_tokens=max_tokens
-                + (CONTEXT_RESERVE_TOKENS if conversation.context_sources else 0),
-                counter=self._tokenizer,
-            )
-            first = conversation.message_count  # as read; the write claims the real ones
-            titled = conversation.title_from_first_message(command.content)
-            if created:
-                conversation.message_count = 2
-            user = user_message(
-                id=self._ids.new_id(),
-                conversation_id=conversation.id,
-                content=command.content,
-                now=now,
-                position=first,
-            )
-            generation_id = self._ids.new_id()
-            reply = pending_reply(
-                id=self._ids.new_id(),
-                conversation_id=conversation.id,
-                model=spec.id,
-                generation_id=generation_id,
-                now=now,
-                position=first + 1,
-            )
-            request = SpendRequest(
-                command.owner_id, command.plan, command.api_key_id, spec,
-                fitted.prompt_tokens, max_tokens, stream=not command.wait,
-            )  # fmt: skip
-            # Quota is reserved before the turn is written: a refusal leaves nothing stored.
-            charge = await Charge.reserve(self._spending, request, uow)
-            async with charge.released_on_error():
-                stored_at = await uow.conversations.store_turn(
-                    conversation, user, reply, messages=uow.messages, created=created,
-                    title=conversation.title if titled else None, now=now,
-                    lease_until=now + timedelta(seconds=self._policy.lease_s),
+        reply_id = self._ids.new_id()
+        # From its write until it runs, the reply's lease is renewed by this process.
+        with self._runner.starting(reply_id):
+            # The turn's unit of work commits each statement on its own where the database
+            # allows: everything is checked (and the quota reserved) before the one write.
+            async with self._admission.slot(), self._uows.single_statement() as uow:
+                conversation, created, history = await self._conversation(uow, command, now)
+                spec = self._router.resolve(command.model or conversation.model)
+                max_tokens = spec.bound_max_tokens(
+                    command.max_tokens, self._policy.server_max_tokens
+                )
+                fitted = fit_context(
+                    system_prompt=conversation.system_prompt,
+                    history=history,
+                    new_message=Turn("user", command.content),
+                    context_window=spec.context_window,
+                    # A grounded turn keeps room for its context block.
+                    max_tokens=max_tokens
+                    + (CONTEXT_RESERVE_TOKENS if conversation.context_sources else 0),
+                    counter=self._tokenizer,
+                )
+                first = conversation.message_count  # as read; the write claims the real ones
+                titled = conversation.title_from_first_message(command.content)
+                if created:
+                    conversation.message_count = 2
+                user = user_message(
+                    id=self._ids.new_id(),
+                    conversation_id=conversation.id,
+                    content=command.content,
+                    now=now,
+                    position=first,
+                )
+                generation_id = self._ids.new_id()
+                reply = pending_reply(
+                    id=reply_id,
+                    conversation_id=conversation.id,
+                    model=spec.id,
+                    generation_id=generation_id,
+                    now=now,
+                    position=first + 1,
+                )
+                request = SpendRequest(
+                    command.owner_id, command.plan, command.api_key_id, spec,
+                    fitted.prompt_tokens, max_tokens, stream=not command.wait,
                 )  # fmt: skip
-                if stored_at is None:  # deleted since it was read
-                    raise ConversationNotFound(f"conversation {conversation.id} not found")
-                conversation.message_count = stored_at + 2
-                await uow.commit()
-        async with charge.released_on_error():  # from start on, the generation owns it
-            start_id = await self._open_log(
-                generation_id, command.owner_id, conversation, user, reply
-            )
-            job = GenerationJob(
-                generation_id=generation_id,
-                owner_id=command.owner_id,
-                conversation_id=conversation.id,
-                user_message=user,
-                reply=reply,
-                spec=spec,
-                prompt=tuple(fitted.turns),
-                prompt_tokens=fitted.prompt_tokens,
-                max_tokens=charge.max_tokens,
-                temperature=command.temperature,
-                context_sources=conversation.context_sources,
-                cache_opt_in=command.cache and command.wait,
-            )
-            generation = self._runner.start(job, charge)
+                # Quota is reserved before the turn is written: a refusal leaves nothing stored.
+                charge = await Charge.reserve(self._spending, request, uow)
+                async with charge.released_on_error():
+                    stored_at = await uow.conversations.store_turn(
+                        conversation, user, reply, messages=uow.messages, created=created,
+                        title=conversation.title if titled else None, now=now,
+                        # Leased from now, not from `now`: the slot may have been waited for.
+                    lease_until=self._clock.now() + timedelta(seconds=self._policy.lease_s),
+                    )  # fmt: skip
+                    if stored_at is None:  # deleted since it was read
+                        raise ConversationNotFound(f"conversation {conversation.id} not found")
+                    conversation.message_count = stored_at + 2
+                    await uow.commit()
+            async with charge.released_on_error():  # from start on, the generation owns it
+                start_id = await self._open_log(
+                    generation_id, command.owner_id, conversation, user, reply
+                )
+                job = GenerationJob(
+                    generation_id=generation_id,
+                    owner_id=command.owner_id,
+                    conversation_id=conversation.id,
+                    user_message=user,
+                    reply=reply,
+                    spec=spec,
+                    prompt=tuple(fitted.turns),
+                    prompt_tokens=fitted.prompt_tokens,
+                    max_tokens=charge.max_tokens,
+                    temperature=command.temperature,
+                    context_sources=conversation.context_sources,
+                    cache_opt_in=command.cache and command.wait,
+                )
+                generation = self._runner.start(job, charge)
         upstream_s, cached = 0.0, False
         if command.wait:
             assert generation.finished is not None

@@ -177,6 +177,49 @@ async def test_running_replies_are_not_mistaken_for_orphans() -> None:
     await world.runner.shutdown(grace_s=0)
 
 
+class LogThatOpensLate(MemoryGenerationLog):
+    """Opening a reply's log waits until told: a busy loop between a turn's write and its
+    generation's start."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opening = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def open(self, info: GenerationInfo, first: GenerationEvent) -> str:
+        self.opening.set()
+        await self.release.wait()
+        return await super().open(info, first)
+
+
+async def test_a_reply_stored_but_not_yet_started_is_not_mistaken_for_an_orphan() -> None:
+    log = LogThatOpensLate()
+    world = ChatWorld(log=log, policy=ChatPolicy(max_message_chars=1000, lease_s=0.3))
+    sweeps: list[int] = []
+    recover = world.recover()
+
+    async def sweep(*, act: bool = True) -> int:
+        sweeps.append(await recover(act=act))
+        return sweeps[-1]
+
+    world.runner.keep_sweeping(sweep)
+    turn = asyncio.create_task(world.send(await world.conversation(), wait=True))
+    await asyncio.wait_for(log.opening.wait(), 5)
+    world.clock.advance(60)  # the written lease has long lapsed by the clock
+    start = len(sweeps)
+    for _ in range(500):
+        if len(sweeps) >= start + 2:
+            break
+        await asyncio.sleep(0.01)
+    assert len(sweeps) >= start + 2, "the sweep never ran"
+    assert sum(sweeps) == 0
+    log.release.set()
+    sent = await asyncio.wait_for(turn, 5)
+    assert sent.assistant_message.status is MessageStatus.COMPLETE
+    assert world.stored(sent.assistant_message.id).status is MessageStatus.COMPLETE
+    await world.runner.shutdown(grace_s=0)
+
+
 async def test_another_users_generation_cannot_be_resumed_or_cancelled() -> None:
     world = ChatWorld()
     conversation = await world.conversation()
