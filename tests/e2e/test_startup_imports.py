@@ -38,6 +38,8 @@ NOT_AT_STARTUP = {
 NOT_AT_STARTUP_EMBEDDED = {
     "saq": "the Redis job queue: the embedded default runs jobs in-process",
     "asyncpg": "the PostgreSQL driver: the embedded default uses SQLite",
+    "redis": "the Redis client: the embedded default's stores, bus and log are in-process",
+    "adapters.redis": "the Redis adapters: wired only when PARLEY_REDIS_URL is set",
 }
 
 
