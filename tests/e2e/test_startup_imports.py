@@ -31,6 +31,8 @@ NOT_AT_STARTUP = {
     "entrypoints.cli.chat": "feature CLI commands are loaded only when one is run",
     "entrypoints.cli.search": "feature CLI commands are loaded only when one is run",
     "rich.progress": "progress bars belong to the CLI's reindex and import commands",
+    "rich.traceback": "structlog's rich tracebacks: Parley's logs render plain ones",
+    "pygments": "syntax colouring for rich tracebacks, which Parley does not render",
     "pytest": "a test dependency",
     "playwright": "a test dependency",
 }
