@@ -31,6 +31,8 @@ NOT_AT_STARTUP = {
     "entrypoints.cli.chat": "feature CLI commands are loaded only when one is run",
     "entrypoints.cli.search": "feature CLI commands are loaded only when one is run",
     "rich.progress": "progress bars belong to the CLI's reindex and import commands",
+    "rich.traceback": "structlog's rich tracebacks: Parley's logs render plain ones",
+    "pygments": "syntax colouring for rich tracebacks, which Parley does not render",
     "pytest": "a test dependency",
     "playwright": "a test dependency",
 }
@@ -38,6 +40,8 @@ NOT_AT_STARTUP = {
 NOT_AT_STARTUP_EMBEDDED = {
     "saq": "the Redis job queue: the embedded default runs jobs in-process",
     "asyncpg": "the PostgreSQL driver: the embedded default uses SQLite",
+    "redis": "the Redis client: the embedded default's stores, bus and log are in-process",
+    "adapters.redis": "the Redis adapters: wired only when PARLEY_REDIS_URL is set",
 }
 
 

@@ -79,8 +79,9 @@ def serve(
         log_level="warning",
         access_log=False,
         # The sans-I/O implementation keeps an idle socket to its transport, parser and a
-        # keep-alive timer; the legacy one adds two tasks and their buffers per socket.
-        ws="websockets-sansio",
+        # keep-alive timer (the legacy one adds two tasks and their buffers per socket);
+        # Parley's subclass also drops what only the handshake needed.
+        ws="entrypoints.http.websocket.protocol:LeanWebSocketProtocol",
         ws_per_message_deflate=False,
         ws_max_size=settings.ws.max_frame_bytes,  # refused (1009) before buffering
         proxy_headers=False,

@@ -10,11 +10,13 @@ from dishka import AsyncContainer, Provider
 from dishka.integrations.litestar import LitestarProvider, setup_dishka
 from litestar import Litestar, Router, get
 from litestar.config.cors import CORSConfig
+from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Redirect
 from litestar.routes import HTTPRoute
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from application.chat.admission import TurnAdmission
 from entrypoints.http import draining, routes
@@ -86,7 +88,9 @@ def create_app(
         # (which would include Authorization headers); Litestar's own logger stays out.
         logging_config=None,
     )
+    routed = app.asgi_handler
     setup_dishka(container, app)
+    app.asgi_handler = _sockets_without_session_container(routed, app.asgi_handler)
     _answer_options_for_merged_routes(app)
     _refuse_unprotected_routes(app)
     register_strict_bodies(app)
@@ -99,6 +103,21 @@ def create_app(
         hsts=settings.is_production,
     )
     return app
+
+
+def _sockets_without_session_container(routed: ASGIApp, wired: ASGIApp) -> ASGIApp:
+    """dishka's middleware opens a SESSION-scope container, with a WebSocket object of its
+    own, for every socket, and both live as long as the socket. Nothing a socket resolves
+    is in that scope (the socket opens REQUEST scopes from the app's container), so sockets
+    skip it: per idle socket that is memory multiplied by every connection."""
+
+    async def handler(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.WEBSOCKET:
+            await routed(scope, receive, send)
+        else:
+            await wired(scope, receive, send)
+
+    return handler
 
 
 def _answer_options_for_merged_routes(app: Litestar) -> None:

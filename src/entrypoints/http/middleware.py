@@ -71,14 +71,15 @@ class RequestContextMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        incoming, forwarded_for = _request_headers(scope)
-        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        peer = (scope.get("client") or ("unknown", 0))[0]
-        client_ip = self.proxies.client_ip(peer, forwarded_for)
-        state = scope.setdefault("state", {})
-        state["request_id"] = request_id
-        state["client_ip"] = client_ip
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        request_id, client_ip = self._bind(scope)
+        if scope["type"] == "websocket":  # type: ignore[comparison-overlap]
+            # A socket's coroutine lives as long as the socket: keep its frame small (no
+            # header mapping, no wrapper: the headers added below are HTTP responses' own).
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                structlog.contextvars.unbind_contextvars("request_id")
+            return
         path = scope.get("path", "")
         started = time.perf_counter()
         status_holder = [0]
@@ -95,16 +96,28 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            if scope["type"] == "http":  # type: ignore[comparison-overlap]
-                log.info(
-                    "request",
-                    method=scope.get("method"),
-                    path=path,
-                    status=status_holder[0],
-                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                    client_ip=client_ip,
-                )
+            log.info(
+                "request",
+                method=scope.get("method"),
+                path=path,
+                status=status_holder[0],
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                client_ip=client_ip,
+            )
             structlog.contextvars.unbind_contextvars("request_id")
+
+    def _bind(self, scope: Scope) -> tuple[str, str]:
+        """The request id (the client's if sane) and client IP, stored in the scope's state
+        and bound for the logs."""
+        incoming, forwarded_for = _request_headers(scope)
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        peer = (scope.get("client") or ("unknown", 0))[0]
+        client_ip = self.proxies.client_ip(peer, forwarded_for)
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        state["client_ip"] = client_ip
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        return request_id, client_ip
 
 
 def _request_headers(scope: Scope) -> tuple[str, str | None]:

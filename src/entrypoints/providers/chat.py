@@ -9,11 +9,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from dishka import Provider, Scope, decorate, provide, provide_all
-from redis.asyncio import Redis
 
 from adapters.memory.generation_log import MemoryGenerationLog
-from adapters.redis.client import create_redis
-from adapters.redis.generation_log import RedisGenerationLog
 from adapters.system.tokenizer import EstimatingTokenizer
 from application.caching.completion_cache import CompletionCache
 from application.chat.admission import TurnAdmission
@@ -26,7 +23,6 @@ from application.chat.get_conversation import GetConversation
 from application.chat.health import TurnsProbe
 from application.chat.list_conversations import ListConversations
 from application.chat.list_messages import ListMessages
-from application.chat.local_first_log import LocalFirstGenerationLog
 from application.chat.message_saved_listener import MessageSavedListener
 from application.chat.policy import ChatPolicy
 from application.chat.recover_orphaned_generations import RecoverOrphanedGenerations
@@ -119,33 +115,6 @@ class MemoryGenerationLogProvider(Provider):
         )
 
 
-class RedisGenerationLogProvider(Provider):
-    @provide(scope=Scope.APP)
-    async def log(self, settings: Settings, redis: Redis) -> AsyncIterator[GenerationLog]:
-        readers = create_redis(
-            settings.redis.url,
-            settings.redis.socket_timeout_s,
-            max_connections=settings.redis.max_stream_readers,
-            pool_wait_s=settings.redis.pool_wait_s,
-            idle_close_s=settings.redis.idle_close_s,
-        )
-        log = RedisGenerationLog(
-            redis,
-            readers=readers,
-            prefix=settings.redis.key_prefix,
-            ttl_s=settings.chat.generation_log_ttl_s,
-            max_events=settings.chat.generation_log_max_events,
-            # Block for less than the socket timeout, or every idle read would time out.
-            block_ms=max(50, int(settings.redis.socket_timeout_s * 500)),
-            cancel_poll_s=settings.chat.cancel_poll_s,
-        )
-        # Replies run here reach their own clients even while Redis is down.
-        local_first = LocalFirstGenerationLog(log)
-        yield local_first
-        await local_first.aclose()
-        await readers.aclose()
-
-
 class ChatUseCasesProvider(Provider):
     scope = Scope.REQUEST
     use_cases = provide_all(
@@ -162,7 +131,9 @@ class ChatUseCasesProvider(Provider):
 
 
 def providers(settings: Settings) -> list[Provider]:
-    log: Provider = (
-        RedisGenerationLogProvider() if settings.redis.url else MemoryGenerationLogProvider()
-    )
+    log: Provider = MemoryGenerationLogProvider()
+    if settings.redis.url:
+        from entrypoints.providers.chat_redis import RedisGenerationLogProvider
+
+        log = RedisGenerationLogProvider()
     return [ChatProvider(), log, ChatUseCasesProvider()]

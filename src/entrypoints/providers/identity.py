@@ -9,12 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from dishka import Provider, Scope, provide, provide_all
-from redis.asyncio import Redis
 
 from adapters.memory.rate_limiter import MemoryRateLimiter
 from adapters.memory.token_store import MemoryTokenStore
-from adapters.redis.rate_limiter import RedisRateLimiter
-from adapters.redis.token_store import RedisTokenStore
 from adapters.security.api_key_secrets import Sha256ApiKeySecrets
 from adapters.security.argon2_hasher import Argon2PasswordHasher
 from adapters.security.jwt_issuer import JwtTokenIssuer
@@ -115,18 +112,6 @@ class MemoryStoresProvider(Provider):
     rate_limiter = provide(MemoryRateLimiter, provides=RateLimiter)
 
 
-class RedisStoresProvider(Provider):
-    scope = Scope.APP
-
-    @provide
-    def token_store(self, redis: Redis, settings: Settings) -> TokenStore:
-        return RedisTokenStore(redis, settings.redis.key_prefix)
-
-    @provide
-    def rate_limiter(self, redis: Redis, settings: Settings) -> RateLimiter:
-        return RedisRateLimiter(redis, settings.redis.key_prefix)
-
-
 class IdentityUseCasesProvider(Provider):
     scope = Scope.REQUEST
     use_cases = provide_all(
@@ -151,5 +136,9 @@ class IdentityUseCasesProvider(Provider):
 
 
 def providers(settings: Settings) -> list[Provider]:
-    stores: Provider = RedisStoresProvider() if settings.redis.url else MemoryStoresProvider()
+    stores: Provider = MemoryStoresProvider()
+    if settings.redis.url:
+        from entrypoints.providers.identity_redis import RedisStoresProvider
+
+        stores = RedisStoresProvider()
     return [SecurityProvider(), stores, IdentityUseCasesProvider()]

@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from dishka import Provider, Scope, from_context, provide
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.memory.health import InProcessProbe
 from adapters.persistence.database import create_engine, create_session_factory
 from adapters.persistence.health import DatabaseProbe
 from adapters.persistence.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
-from adapters.redis.client import RedisProbe, create_redis
 from adapters.system.clock import SystemClock
 from adapters.system.ids import UUID7Generator
 from application.health.readiness import CheckReadiness, HealthProbe
@@ -63,22 +61,6 @@ class InfraProvider(Provider):
         return SqlUnitOfWork(factory)
 
 
-class RedisProvider(Provider):
-    """Only installed when PARLEY_REDIS_URL is set."""
-
-    @provide(scope=Scope.APP)
-    async def redis(self, settings: Settings) -> AsyncIterator[Redis]:
-        client = create_redis(
-            settings.redis.url,
-            settings.redis.socket_timeout_s,
-            max_connections=settings.redis.max_connections,
-            pool_wait_s=settings.redis.pool_wait_s,
-            idle_close_s=settings.redis.idle_close_s,
-        )
-        yield client
-        await client.aclose()
-
-
 class HealthProvider(Provider):
     @provide(scope=Scope.APP)
     def probes(
@@ -95,21 +77,10 @@ class HealthProvider(Provider):
         return CheckReadiness(probes)
 
 
-class RedisHealthProvider(Provider):
-    @provide(scope=Scope.APP)
-    def probes(
-        self,
-        settings: Settings,
-        engine: AsyncEngine,
-        redis: Redis,
-        llm: LLMHealthProbe,
-        vector_index: VectorIndexProbe,
-    ) -> list[HealthProbe]:
-        return [DatabaseProbe(engine), RedisProbe(redis), llm, vector_index]
-
-
 def providers(settings: Settings) -> list[Provider]:
     chosen: list[Provider] = [InfraProvider(), HealthProvider()]
     if settings.redis.url:
+        from entrypoints.providers.infra_redis import RedisHealthProvider, RedisProvider
+
         chosen += [RedisProvider(), RedisHealthProvider()]
     return chosen

@@ -6,11 +6,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from dishka import Provider, Scope, decorate, provide, provide_all
-from redis.asyncio import Redis
 
 from adapters.memory.event_bus import MemoryEventBus
 from adapters.memory.health import InProcessProbe
-from adapters.redis.event_bus import EventBusProbe, RedisEventBus
 from application.events.message_completed import MessageCompletedListener
 from application.health.readiness import HealthProbe
 from application.identity.revocation_push import RevocationPushingTokenStore
@@ -35,22 +33,6 @@ class MemoryEventBusProvider(Provider):
         return [*probes, InProcessProbe("events")]
 
 
-class RedisEventBusProvider(Provider):
-    @provide(scope=Scope.APP)
-    async def redis_bus(self, settings: Settings, redis: Redis) -> AsyncIterator[RedisEventBus]:
-        bus = RedisEventBus(redis, settings.redis.key_prefix)
-        yield bus
-        await bus.aclose()
-
-    @provide(scope=Scope.APP)
-    def bus(self, bus: RedisEventBus) -> EventBus:
-        return bus
-
-    @decorate(scope=Scope.APP)
-    def probes(self, probes: list[HealthProbe], bus: RedisEventBus) -> list[HealthProbe]:
-        return [*probes, EventBusProbe(bus)]
-
-
 class NotificationsProvider(Provider):
     # APP scope: it opens its own unit of work, so jobs and the CLI call it outside requests.
     notify = provide(NotifyUser, scope=Scope.APP)
@@ -68,5 +50,9 @@ class NotificationsProvider(Provider):
 
 
 def providers(settings: Settings) -> list[Provider]:
-    bus: Provider = RedisEventBusProvider() if settings.redis.url else MemoryEventBusProvider()
+    bus: Provider = MemoryEventBusProvider()
+    if settings.redis.url:
+        from entrypoints.providers.notifications_redis import RedisEventBusProvider
+
+        bus = RedisEventBusProvider()
     return [bus, NotificationsProvider()]

@@ -10,14 +10,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from dishka import Provider, Scope, decorate, provide, provide_all
-from redis.asyncio import Redis
 
 from adapters.memory.quota_ledger import MemoryQuotaLedger
-from adapters.memory.rate_limiter import MemoryRateLimiter
 from adapters.memory.response_cache import MemoryCache
 from adapters.prometheus.metrics import PrometheusMetrics
-from adapters.redis.quota_ledger import RedisQuotaLedger
-from adapters.redis.response_cache import RedisCache
 from application.admin.api_usage import GetApiUsage
 from application.admin.platform_stats import GetPlatformStats
 from application.admin.update_user import UpdateUser
@@ -32,7 +28,6 @@ from application.ports.rate_limiter import ChatSendLimit, RateLimit, RateLimiter
 from application.ports.response_cache import Cache
 from application.ports.spend_guard import SpendGuard
 from application.ports.unit_of_work import UnitOfWorkFactory
-from application.usage.fallback_rate_limiter import FallbackRateLimiter
 from application.usage.get_dashboard import GetDashboard
 from application.usage.get_my_usage import GetMyUsage
 from application.usage.limit_strings import parse_limit_string
@@ -164,29 +159,15 @@ class MemoryUsageStores(Provider):
         return RateLimits(limiter, rate_limit_policy(settings), metrics)
 
 
-class RedisUsageStores(Provider):
-    scope = Scope.APP
-
-    @provide
-    def ledger(self, redis: Redis, settings: Settings) -> QuotaLedger:
-        return RedisQuotaLedger(redis, settings.redis.key_prefix)
-
-    @provide
-    def cache(self, redis: Redis, settings: Settings) -> Cache:
-        return RedisCache(redis, settings.redis.key_prefix)
-
-    @provide
-    def rate_limits(self, settings: Settings, limiter: RateLimiter, metrics: Metrics) -> RateLimits:
-        # Request limits degrade to per-instance while Redis is down (see FallbackRateLimiter).
-        resilient = FallbackRateLimiter(limiter, MemoryRateLimiter())
-        return RateLimits(resilient, rate_limit_policy(settings), metrics)
-
-
 class UsageUseCases(Provider):
     scope = Scope.REQUEST
     use_cases = provide_all(GetMyUsage, GetDashboard, UpdateUser, GetPlatformStats, GetApiUsage)
 
 
 def providers(settings: Settings) -> list[Provider]:
-    stores: Provider = RedisUsageStores() if settings.redis.url else MemoryUsageStores()
+    stores: Provider = MemoryUsageStores()
+    if settings.redis.url:
+        from entrypoints.providers.usage_redis import RedisUsageStores
+
+        stores = RedisUsageStores()
     return [UsageProvider(), stores, UsageUseCases()]

@@ -25,7 +25,8 @@ CLOSE_INTERNAL_ERROR = 1011
 
 @websocket("/api/v1/ws", opt=PUBLIC)
 async def chat_socket(socket: WebSocket[Any, Any, Any]) -> None:
-    container: AsyncContainer = socket.state.dishka_container
+    # The app's container: a socket has no container of its own (see create_app).
+    container: AsyncContainer = socket.app.state.dishka_container
     services = await container.get(SocketServices)
     opened = await open_socket(socket, services)
     if opened is None:

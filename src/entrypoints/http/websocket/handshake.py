@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import parse_qsl
 
 import msgspec
 import structlog
@@ -46,12 +47,12 @@ class _Gone(Exception):
 
 async def open_socket(ws: Socket, services: SocketServices) -> ChatSocket | None:
     """An authenticated socket, or None after refusing or closing it."""
-    origin = ws.headers.get("origin")
-    if not services.origins.allows(origin, ws.headers.get("host"), ws.scope.get("scheme", "ws")):
+    origin = _header(ws, b"origin")
+    if not services.origins.allows(origin, _header(ws, b"host"), ws.scope.get("scheme", "ws")):
         log.warning("ws_origin_refused", origin=origin[:200] if origin else None)
         await ws.close(code=CLOSE_POLICY, reason="ORIGIN_NOT_ALLOWED")
         return None
-    token = ws.query_params.get("token") or ""
+    token = _query_token(ws)
     principal: Principal | None = None
     refusal: Unauthenticated | Unavailable | None = None
     if token:
@@ -81,6 +82,24 @@ async def open_socket(ws: Socket, services: SocketServices) -> ChatSocket | None
     socket = ChatSocket(ws, principal, token)
     socket.authenticated_as(principal, token)
     return socket
+
+
+def _header(ws: Socket, name: bytes) -> str | None:
+    """A request header read from the raw scope. ``ws.headers`` would parse every header
+    into a mapping cached in the scope, which an idle socket then keeps for its life."""
+    for key, value in ws.scope.get("headers", ()):
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _query_token(ws: Socket) -> str:
+    """``?token=`` (its first value), read like ``_header``: nothing kept in the scope."""
+    query = ws.scope.get("query_string", b"").decode("latin-1")
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        if key == "token":
+            return value
+    return ""
 
 
 async def _token_from_first_frame(ws: Socket, services: SocketServices) -> str | None:
