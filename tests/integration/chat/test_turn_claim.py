@@ -65,7 +65,10 @@ async def test_a_stored_turn_takes_the_next_two_positions_or_nothing(
 ) -> None:
     headers = await sign_up(client)
     owner = await _owner(client, headers)
-    cid = uuid.UUID((await new_conversation(client, headers))["id"])
+    # Titled by its owner, so the background title job (which names an untitled
+    # conversation after its first exchange) cannot rename it while this test reads it.
+    made = await new_conversation(client, headers, title="mine")
+    cid = uuid.UUID(made["id"])
     sent = await client.post(f"{API}/{cid}/messages", json={"content": "hello"}, headers=headers)
     assert sent.status_code == 201, sent.text
     factory = await container.get(UnitOfWorkFactory)
@@ -89,7 +92,7 @@ async def test_a_stored_turn_takes_the_next_two_positions_or_nothing(
         assert first == 4, "two turns before, one by each path"
         after = await uow.conversations.get(cid, owner)
         assert after is not None and after.message_count == 6 and after.updated_at >= now
-        assert after.title == "hello", "only a conversation without messages takes a title"
+        assert after.title == "mine", "only a conversation without messages takes a title"
         stranger = Conversation.start(
             id=cid, owner_id=uuid.uuid4(), model="parley-fake", now=now, system_prompt=None
         )
