@@ -12,8 +12,8 @@ from dishka import Provider, Scope, decorate, provide, provide_all
 
 from adapters.memory.generation_log import MemoryGenerationLog
 from adapters.system.tokenizer import EstimatingTokenizer
+from application.admission import TurnAdmission
 from application.caching.completion_cache import CompletionCache
-from application.chat.admission import TurnAdmission
 from application.chat.cancel_generation import CancelGeneration
 from application.chat.create_conversation import CreateConversation
 from application.chat.delete_conversation import DeleteConversation
