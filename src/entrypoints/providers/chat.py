@@ -124,10 +124,10 @@ class ChatUseCasesProvider(Provider):
         UpdateConversation,
         DeleteConversation,
         ListMessages,
-        SendMessage,
-        ResumeGeneration,
-        CancelGeneration,
     )
+    # The turn's own use cases hold only process-wide collaborators: built once, not per
+    # request (each build is a dozen lookups on the turn's hot path).
+    turn = provide_all(SendMessage, ResumeGeneration, CancelGeneration, scope=Scope.APP)
 
 
 def providers(settings: Settings) -> list[Provider]:
