@@ -17,6 +17,9 @@ them (``--rounds``), so load from elsewhere on the machine hits both alike. ``--
 records the server with py-spy, sampling only the thread that holds the GIL.
 ``--round-trips`` first counts the server's socket writes to PostgreSQL and Redis per turn
 with strace (one write is one request to either), then measures as usual.
+``--callgrind N`` serves every target under ``valgrind --tool=callgrind`` (instrumentation
+off until after the warm-up) and prints user-space instructions per turn over ``N`` turns
+each, less what the server runs idle for as long: a figure the machine's load cannot move.
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
@@ -113,6 +117,7 @@ class Target:
         self.ids: list[str] = []
         self.cpu = self.loop = self.wall = 0.0
         self.turns = 0
+        self.idle_s = 0.0
 
     async def setup(self) -> None:
         email = f"bench-{uuid.uuid4().hex[:10]}@example.com"
@@ -149,6 +154,55 @@ class Target:
         return self.cpu * 1000 / self.turns, self.turns / self.wall, self.loop * 1000 / self.turns
 
 
+def _callgrind_control(*args: str) -> None:
+    subprocess.run(["callgrind_control", *args], capture_output=True, check=False)
+
+
+def _callgrind_total(out: Path, pid: int, before: int) -> int:
+    """Instructions in the dump just asked for, once valgrind has written it whole."""
+    for _ in range(1200):
+        dumps = sorted(out.glob(f"cg.{pid}.*"), key=lambda p: int(p.name.rsplit(".", 1)[1]))
+        if len(dumps) > before:
+            totals = [ln for ln in dumps[-1].read_text().splitlines() if ln.startswith("totals:")]
+            if totals:
+                return int(totals[-1].split()[1])
+        time.sleep(0.1)
+    raise RuntimeError("callgrind wrote no dump")
+
+
+async def _instructions(target: Target, out: Path, per_client: int) -> tuple[int, float]:
+    """(instructions while ``per_client`` turns per client ran, seconds they took)."""
+    pid = str(target.pid)
+    _callgrind_control("-z", pid)
+    _callgrind_control("-i", "on", pid)
+    started = time.perf_counter()
+    if per_client:
+        await target._send(per_client)
+    else:
+        await asyncio.sleep(target.idle_s)
+    elapsed = time.perf_counter() - started
+    _callgrind_control("-i", "off", pid)
+    before = len(list(out.glob(f"cg.{pid}.*")))
+    _callgrind_control("-d", pid)
+    return await asyncio.to_thread(_callgrind_total, out, target.pid, before), elapsed
+
+
+async def count_instructions(targets: list[Target], out: Path, turns: int) -> None:
+    for target in targets:
+        await target.setup()
+    per_client = max(1, turns // targets[0].concurrency)
+    for target in targets:
+        target.idle_s = 5.0
+        idle, idle_s = await _instructions(target, out, 0)
+        busy, busy_s = await _instructions(target, out, per_client)
+        done = per_client * target.concurrency
+        per = (busy - idle / idle_s * busy_s) / done / 1e6
+        print(f"{target.name:<48} {per:8.2f} M instructions/turn over {done} turns "
+              f"(idle {idle / idle_s / 1e6:.1f} M/s subtracted)", flush=True)  # fmt: skip
+    for target in targets:
+        await target.http.aclose()
+
+
 async def interleave(targets: list[Target], turns: int, rounds: int) -> None:
     """Short bursts, alternating targets: whatever else loads the machine hits each alike."""
     for target in targets:
@@ -166,6 +220,9 @@ def run_interleaved(
 ) -> dict[str, tuple[float, float, float]]:
     """Every target's server at once, each on its own database, measured in turns."""
     with contextlib.ExitStack() as stack:
+        out = Path(args.keep or stack.enter_context(tempfile.TemporaryDirectory()))
+        if args.callgrind:
+            stack.enter_context(_under_callgrind(out))
         targets = []
         for name, root in roots:
             data = Path(stack.enter_context(tempfile.TemporaryDirectory()))
@@ -175,12 +232,34 @@ def run_interleaved(
             server_support.ROOT = root
             srv = stack.enter_context(
                 server_support.run_server(
-                    {**backend.env, **ENV, "PARLEY_DATA_DIR": str(data)}, data, ready_timeout_s=120
+                    {**backend.env, **ENV, "PARLEY_DATA_DIR": str(data)}, data,
+                    ready_timeout_s=900 if args.callgrind else 120,
                 )
-            )
+            )  # fmt: skip
             targets.append(Target(name, srv.base_url, srv.process.pid, args.concurrency))
+        if args.callgrind:
+            asyncio.run(count_instructions(targets, out, args.callgrind))
+            return {}
         asyncio.run(interleave(targets, args.turns, args.rounds))
         return {t.name: t.result() for t in targets}
+
+
+@contextlib.contextmanager
+def _under_callgrind(out: Path) -> Iterator[None]:
+    """Servers started meanwhile run under callgrind, instrumentation off."""
+    real = subprocess.Popen
+
+    def popen(cmd: list[str], *args: Any, **kwargs: Any) -> Any:
+        if "entrypoints.cli" in cmd:
+            cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                   f"--callgrind-out-file={out}/cg.%p", *cmd]  # fmt: skip
+        return real(cmd, *args, **kwargs)
+
+    server_support.subprocess.Popen = popen  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        server_support.subprocess.Popen = real  # type: ignore[assignment]
 
 
 PORTS = {5432: "PostgreSQL", 6379: "Redis"}
@@ -277,12 +356,29 @@ def main() -> None:
         "--rounds", type=int, default=10, help="with --compare: bursts per target, alternating"
     )
     parser.add_argument(
+        "--callgrind",
+        type=int,
+        default=0,
+        metavar="TURNS",
+        help="instructions per turn under callgrind over TURNS turns (with or without --compare)",
+    )
+    parser.add_argument(
+        "--keep", default="", help="with --callgrind: keep the dumps in this directory"
+    )
+    parser.add_argument(
         "--round-trips",
         action="store_true",
         help="without --compare: also count PostgreSQL and Redis round trips per turn (strace)",
     )
     args = parser.parse_args()
     make = postgres_backend if args.backend == "postgres" else sqlite_backend
+    if args.callgrind:
+        roots = [("this checkout", ROOT)]
+        if args.compare:
+            roots.append((f"compare: {args.compare}", Path(args.compare)))
+        print(f"instructions per stored turn, {args.backend}, concurrency {args.concurrency}")
+        run_interleaved(roots, make, args)
+        return
     if args.compare:
         compared = run_interleaved(
             [("this checkout", ROOT), (f"compare: {args.compare}", Path(args.compare))],

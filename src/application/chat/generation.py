@@ -86,13 +86,14 @@ class Generation:
         "_cache_key",
         "_charge",
         "_completed",
-        "_consumer",
         "_context",
         "_held",
+        "_interrupting",
         "_parts",
         "_services",
         "_stop",
         "_usage",
+        "_watcher",
         "_writer",
         "answered_by",
         "cached",
@@ -112,12 +113,14 @@ class Generation:
         self._stop: StopReason | None = None
         self._completed = False
         self._awaiting_upstream = False
-        self._consumer: asyncio.Task[None] | None = None
+        self._interrupting = False
+        """``stop`` cancelled this generation's task to end its wait on the provider."""
+        self._watcher: asyncio.Task[None] | None = None
         self._context: list[SourceResult] | None = None
         self._cache_key: str | None = None
         self.cached = False
         """The reply was replayed from the completion cache."""
-        self._writer = DeltaWriter(services.log, job.generation_id)
+        self._writer = DeltaWriter(services.log, job.generation_id, deferred=True)
         self._held: list[GenerationEvent] = []
         """Deltas of a reply that came whole, written with its terminal event."""
         self.task: asyncio.Task[None] | None = None
@@ -140,8 +143,11 @@ class Generation:
         neither."""
         if self._stop is None:
             self._stop = reason
-        if self._awaiting_upstream and self._consumer is not None:
-            self._consumer.cancel()
+        if self._awaiting_upstream and not self._interrupting and self.task is not None:
+            # The wait is in the generation's own task; ``_generate`` tells this cancel
+            # from one of the task itself (a shutdown past its grace) by counting them.
+            self._interrupting = True
+            self.task.cancel()
 
     async def abandon(self) -> None:
         """The turn was not stored or the generation could not start: nothing was spent."""
@@ -164,11 +170,16 @@ class Generation:
         await self._tell_listeners(reply, stored)
 
     async def _produce(self) -> tuple[Message, bool]:
-        watcher = asyncio.create_task(self._watch_cancel())
+        # The cancel watcher and the delta writes start at the generation's first pause:
+        # a reply that comes whole without one (an instant model) is produced, stored and
+        # logged in this one task, and nothing could cancel it meanwhile anyway.
+        first_pause = asyncio.get_running_loop().call_soon(self._paused)
         try:
             error = await self._generate()
         finally:
-            watcher.cancel()
+            first_pause.cancel()
+            if self._watcher is not None:
+                self._watcher.cancel()
         await self._writer.close()
         reply = self._finished_reply(error)
         if reply.status is MessageStatus.FAILED and error is None:
@@ -184,6 +195,10 @@ class Generation:
         await self._announce(reply, store_error or error)
         return reply, store_error is None
 
+    def _paused(self) -> None:
+        self._watcher = asyncio.get_running_loop().create_task(self._watch_cancel())
+        self._writer.release()
+
     async def _watch_cancel(self) -> None:
         try:
             await self._services.log.wait_for_cancel(self.job.generation_id)
@@ -192,21 +207,20 @@ class Generation:
         self.stop("cancel")
 
     async def _generate(self) -> DomainError | None:
-        consumer = asyncio.create_task(self._consume())
-        self._consumer = consumer
         try:
-            await asyncio.wait([consumer])
+            await self._consume()
         except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if self._interrupting and task is not None and task.uncancel() == 0:
+                return None  # only ``stop`` cancelled: the wait on the provider ended
             self.stop("shutdown")
-            consumer.cancel()
             raise
-        if consumer.cancelled():
-            return None
-        exc = consumer.exception()
-        if exc is None or isinstance(exc, DomainError):
+        except DomainError as exc:
             return exc
-        log.error("generation_crashed", generation_id=str(self.job.generation_id), exc_info=exc)
-        return GenerationCrashed("the reply could not be generated")
+        except Exception as exc:
+            log.error("generation_crashed", generation_id=str(self.job.generation_id), exc_info=exc)
+            return GenerationCrashed("the reply could not be generated")
+        return None
 
     async def _consume(self) -> None:
         job = await self._prepared()

@@ -8,7 +8,9 @@ one write at a time, in arrival order. The log only ever holds a prefix of the d
 and ``close`` waits until it holds all of them (or the log broke), so the terminal event
 always follows every delta. A reply that came whole before the first write began (an
 instant model, a cached answer) takes its deltas back (``take_unwritten``) to write them
-with the terminal event, in one round trip.
+with the terminal event, in one round trip. A writer made ``deferred`` starts no write
+until ``release`` (its generation's first pause): a reply that comes whole without one
+makes no write task at all.
 """
 
 from __future__ import annotations
@@ -26,14 +28,25 @@ log = structlog.get_logger("parley.chat")
 
 
 class DeltaWriter:
-    __slots__ = ("_generation_id", "_log", "_pending", "_started", "_task", "broken")
+    __slots__ = (
+        "_deferred",
+        "_generation_id",
+        "_log",
+        "_pending",
+        "_started",
+        "_task",
+        "broken",
+    )
 
-    def __init__(self, generation_log: GenerationLog, generation_id: UUID) -> None:
+    def __init__(
+        self, generation_log: GenerationLog, generation_id: UUID, *, deferred: bool = False
+    ) -> None:
         self._log = generation_log
         self._generation_id = generation_id
         self._pending: list[GenerationEvent] = []
         self._task: asyncio.Task[None] | None = None
         self._started = False
+        self._deferred = deferred
         self.broken = False
         """The log failed: later deltas are not written (the stored reply has them all,
         and ``done`` carries its full text)."""
@@ -42,7 +55,15 @@ class DeltaWriter:
         if self.broken:
             return
         self._pending.append(delta_event(delta))
-        if self._task is None:
+        if self._task is None and not self._deferred:
+            self._task = asyncio.get_running_loop().create_task(self._drain())
+
+    def release(self) -> None:
+        """Writes may begin: the deltas held so far start their write now."""
+        if not self._deferred:
+            return
+        self._deferred = False
+        if self._pending and self._task is None and not self.broken:
             self._task = asyncio.get_running_loop().create_task(self._drain())
 
     def take_unwritten(self) -> list[GenerationEvent]:
@@ -58,6 +79,7 @@ class DeltaWriter:
 
     async def close(self) -> None:
         """Wait until every delta added so far is in the log (or the log broke)."""
+        self.release()
         task = self._task
         if task is not None:
             await asyncio.shield(task)

@@ -16,7 +16,7 @@ from uuid import UUID
 
 import structlog
 
-from application.chat.admission import TurnAdmission, UnlimitedAdmission
+from application.admission import TurnAdmission, UnlimitedAdmission
 from application.chat.create_conversation import check_system_prompt
 from application.chat.generation_events import start_event
 from application.chat.generation_job import GenerationJob

@@ -32,7 +32,7 @@ from litestar.types import (
     Send,
 )
 
-from application.chat.admission import ServerBusy, TurnAdmission
+from application.admission import ServerBusy, TurnAdmission
 from entrypoints.http.openai_errors import error_body
 from entrypoints.http.problems import PROBLEM_JSON, problem_body
 from entrypoints.http.rate_limit_guard import EXEMPT_PREFIXES

@@ -18,7 +18,7 @@ from litestar.response import Redirect
 from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from application.chat.admission import TurnAdmission
+from application.admission import TurnAdmission
 from entrypoints.http import draining, routes
 from entrypoints.http.admission import AdmissionMiddleware
 from entrypoints.http.auth import PUBLIC, HttpAuthProvider, protect

@@ -12,8 +12,8 @@ from dishka import Provider, Scope, decorate, provide, provide_all
 
 from adapters.memory.generation_log import MemoryGenerationLog
 from adapters.system.tokenizer import EstimatingTokenizer
+from application.admission import TurnAdmission
 from application.caching.completion_cache import CompletionCache
-from application.chat.admission import TurnAdmission
 from application.chat.cancel_generation import CancelGeneration
 from application.chat.create_conversation import CreateConversation
 from application.chat.delete_conversation import DeleteConversation
@@ -124,10 +124,10 @@ class ChatUseCasesProvider(Provider):
         UpdateConversation,
         DeleteConversation,
         ListMessages,
-        SendMessage,
-        ResumeGeneration,
-        CancelGeneration,
     )
+    # The turn's own use cases hold only process-wide collaborators: built once, not per
+    # request (each build is a dozen lookups on the turn's hot path).
+    turn = provide_all(SendMessage, ResumeGeneration, CancelGeneration, scope=Scope.APP)
 
 
 def providers(settings: Settings) -> list[Provider]:

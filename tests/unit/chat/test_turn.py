@@ -229,6 +229,27 @@ async def test_a_reply_that_came_whole_is_logged_with_its_terminal_event_in_one_
     assert log.writes == [["start"], ["delta", "delta", "delta", "done"]]
 
 
+async def test_a_reply_that_came_whole_runs_in_its_generations_task_alone() -> None:
+    made: list[str] = []
+    loop = asyncio.get_running_loop()
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: object, **kwargs: object) -> asyncio.Task:  # type: ignore[type-arg]
+        made.append(getattr(coro, "__qualname__", type(coro).__name__))
+        return asyncio.Task(coro, loop=loop, **kwargs)  # type: ignore[arg-type]
+
+    world = ChatWorld(router=WholeReplyRouter(), log=WritesLog())
+    conversation = await world.conversation()
+    loop.set_task_factory(factory)  # type: ignore[arg-type]
+    try:
+        sent = await world.send(conversation, wait=True)
+    finally:
+        loop.set_task_factory(None)
+    assert world.stored(sent.assistant_message.id).content == "Hello!"
+    # No cancel watcher, delta writer or upstream reader of its own: nothing could cancel
+    # it, and its deltas go with the terminal event.
+    assert [name for name in made if name != "GenerationRunner._maintain"] == ["Generation._run"]
+
+
 async def test_a_slow_streams_deltas_are_written_one_by_one_as_they_come() -> None:
     gate = asyncio.Event()
     log = CountingLog()

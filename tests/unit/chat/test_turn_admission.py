@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from adapters.system.tokenizer import EstimatingTokenizer
-from application.chat.admission import ServerBusy, TurnAdmission
+from application.admission import ServerBusy, TurnAdmission
 from application.chat.send_message import SendMessage, SendMessageCommand
 from tests.unit.chat.fakes import RandomIds
 from tests.unit.chat.world import ChatWorld

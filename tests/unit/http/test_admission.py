@@ -7,7 +7,7 @@ import asyncio
 import json
 from typing import Any
 
-from application.chat.admission import TurnAdmission
+from application.admission import TurnAdmission
 from entrypoints.http.admission import AdmissionMiddleware, release_admission
 
 

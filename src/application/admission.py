@@ -1,13 +1,14 @@
-"""Admission of turns into storage: a bounded number store at once, a bounded queue waits.
+"""Admission: a bounded number of holders at once, a bounded queue waits, the rest refused.
 
-A burst of turns (1,000 streams opened in the same second) used to reach the database
+Used for turns entering storage and for requests entering the HTTP app (each its own
+instance). A burst (1,000 streams opened in the same second) used to reach the database
 pool all at once: every turn took a pooled connection or waited for one, transactions
 interleaved on a saturated event loop while holding their connections, and whoever
 waited past the pool's timeout failed with ``DATABASE_UNAVAILABLE``. Here at most
-``max_active`` turns are inside their storage transaction at a time; the next ones wait
-in arrival order, up to ``max_waiting`` of them and each for at most ``max_wait_s``.
-Past either bound the turn is refused at once with ``SERVER_BUSY`` (503, Retry-After),
-before anything is stored, so the client knows to retry and nothing is half-written.
+``max_active`` holders are inside at a time; the next ones wait in arrival order, up to
+``max_waiting`` of them and each for at most ``max_wait_s``. Past either bound the
+holder is refused at once with ``SERVER_BUSY`` (503, Retry-After), before it started, so
+the client knows to retry and nothing is half-written.
 """
 
 from __future__ import annotations
