@@ -191,8 +191,7 @@ class SendMessage:
                     stored_at = await uow.conversations.store_turn(
                         conversation, user, reply, messages=uow.messages, created=created,
                         title=conversation.title if titled else None, now=now,
-                        # Leased from now, not from `now`: the slot may have been waited for.
-                    lease_until=self._clock.now() + timedelta(seconds=self._policy.lease_s),
+                        lease_until=self._lease_from_now(),
                     )  # fmt: skip
                     if stored_at is None:  # deleted since it was read
                         raise ConversationNotFound(f"conversation {conversation.id} not found")
@@ -227,6 +226,11 @@ class SendMessage:
             conversation, user, reply, generation_id, start_id, rate, created, upstream_s,
             cached, time.perf_counter() - received,
         )  # fmt: skip
+
+    def _lease_from_now(self) -> datetime:
+        """A new reply's lease, from the moment it is written: the storage slot before it
+        may have been waited for."""
+        return self._clock.now() + timedelta(seconds=self._policy.lease_s)
 
     async def _conversation(
         self, uow: UnitOfWork, command: SendMessageCommand, now: datetime
