@@ -46,6 +46,9 @@ class _ScriptedServer:
             if b"SETINFO" in data:  # the client's handshake on connect
                 writer.write(b"+OK\r\n" * data.count(b"SETINFO"))
                 continue
+            if data == b"*1\r\n$4\r\nPING\r\n":  # a health check
+                writer.write(b"+PONG\r\n")
+                continue
             self.received += data
             self.arrived.set()
 
@@ -71,7 +74,7 @@ class _ScriptedServer:
 async def scripted() -> AsyncIterator[tuple[_ScriptedServer, AutoPipeline]]:
     server = _ScriptedServer()
     port = await server.start()
-    client = Redis(port=port, socket_timeout=0.3, protocol=2)
+    client = Redis(port=port, socket_timeout=0.3, protocol=2, health_check_interval=0.1)
     pipeline = AutoPipeline(client)
     try:
         yield server, pipeline
@@ -166,6 +169,23 @@ async def test_a_dropped_connection_fails_every_waiter_and_the_next_command_reco
     await server.wait_for(4)
     server.reply(b"*1\r\n$1\r\nv\r\n")
     assert await again == [b"v"]
+    assert server.connections == 2
+
+
+async def test_a_connection_the_server_closed_while_idle_is_replaced_before_the_next_command(
+    scripted: tuple[_ScriptedServer, AutoPipeline],
+) -> None:
+    server, pipeline = scripted
+    first = asyncio.ensure_future(pipeline.mget(["a"]))
+    await server.wait_for(1)
+    server.reply(b"*1\r\n$1\r\na\r\n")
+    assert await first == [b"a"]
+    server.drop()
+    await asyncio.sleep(0.2)  # idle past the health-check interval
+    again = asyncio.ensure_future(pipeline.mget(["b"]))
+    await server.wait_for(2)
+    server.reply(b"*1\r\n$1\r\nb\r\n")
+    assert await again == [b"b"]
     assert server.connections == 2
 
 

@@ -148,7 +148,17 @@ class AutoPipeline:
     async def _connected(self) -> _Link:
         link = self._link
         if link is not None and not link.broken:
-            return link
+            if link.owed:
+                return link
+            # Idle for the pool's health-check interval: PING first (reconnecting if the
+            # server closed it meanwhile, as redis-py's pooled connections do), so a
+            # connection that died while idle does not fail the next callers.
+            try:
+                await link.connection.check_health()  # type: ignore[no-untyped-call]
+            except (RedisError, OSError):
+                await self._drop(link, _closed())
+            else:
+                return link
         connection: AbstractConnection = self._pool.make_connection()  # type: ignore[no-untyped-call]
         await connection.connect()  # type: ignore[no-untyped-call]
         link = _Link(connection)
