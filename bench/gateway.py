@@ -67,7 +67,8 @@ class Target:
 
 def redis_counts(url: str | None) -> tuple[int, int]:
     """(read events, commands) the Redis server has processed so far: with a Redis of the
-    benchmark's own (``PARLEY_TEST_REDIS_URL``), the round trips the target made."""
+    benchmark's own (``PARLEY_TEST_REDIS_URL``), the round trips the target made. Commands
+    include those Lua scripts call, so only the read events say how many round trips."""
     if url is None:
         return 0, 0
     import redis
@@ -246,7 +247,7 @@ def cell(base: Run, run: Run, stream: bool) -> str:
     text = f"{run.rps:>6.0f} {run.rps / base.rps:>5.2f}x {run.pct(50) - base.pct(50):>+7.2f}"
     text += f" {run.cpu_ms:>5.2f}"
     if run.redis_reads == run.redis_reads:  # measured (not NaN)
-        text += f" redis {run.redis_reads:.2f}rt/{run.redis_commands:.2f}cmd"
+        text += f" {run.redis_reads:>4.2f}rt"
     if stream:
         text += f" {run.pct(50, ttft=True) - base.pct(50, ttft=True):>+7.2f}"
         text += f" {run.pct(99, ttft=True) - base.pct(99, ttft=True):>+7.2f}"
@@ -332,7 +333,9 @@ def main() -> None:
         print(f"{'cold s':<8}" + "".join(f"| {t.cold_s:<36.2f}" for t in targets))
         print(f"{'RSS MiB':<8}" + "".join(f"| {t.rss_rest_mib:<36.0f}" for t in targets))
         for stream, stream_set in ((False, levels), (True, stream_levels)):
-            what = "rps ratio +p50ms cpu-ms/req" + (" +ttft50 +ttft99" if stream else "")
+            what = "rps ratio +p50ms cpu-ms/req [redis-rt/req]" + (
+                " +ttft50 +ttft99" if stream else ""
+            )
             print(
                 f"\n{'stream' if stream else 'non-stream'}: direct rps p50ms"
                 f" [ttft50] | per target: {what}"

@@ -39,7 +39,8 @@ class Run:
     """The target's CPU per request, when the caller measured it."""
     redis_reads: float = float("nan")
     """Read events the target's Redis server processed per request (its round trips), and
-    the commands per request, when the caller measured them."""
+    the commands per request (those Lua scripts call included), when the caller measured
+    them."""
     redis_commands: float = float("nan")
 
     @property
