@@ -62,6 +62,23 @@ class Target:
     cold_s: float = float("nan")
     rss_rest_mib: float = float("nan")
     conversations: list[str] = field(default_factory=list)
+    redis_url: str | None = None
+
+
+def redis_counts(url: str | None) -> tuple[int, int]:
+    """(read events, commands) the Redis server has processed so far: with a Redis of the
+    benchmark's own (``PARLEY_TEST_REDIS_URL``), the round trips the target made. Commands
+    include those Lua scripts call, so only the read events say how many round trips."""
+    if url is None:
+        return 0, 0
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        stats = client.info("stats")
+    finally:
+        client.close()
+    return int(stats["total_reads_processed"]), int(stats["total_commands_processed"])
 
 
 def _tree(pid: int) -> list[int]:
@@ -158,8 +175,9 @@ def parley(
             conversations.append(made.json()["id"])
         time.sleep(1.0)  # background startup work (index catch-up) settles before "at rest"
         yield Target(
-            name, port, account.api_key, process.pid, cold, rss_mib(process.pid), conversations
-        )
+            name, port, account.api_key, process.pid, cold, rss_mib(process.pid), conversations,
+            backend.env.get("PARLEY_REDIS_URL"),
+        )  # fmt: skip
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -197,15 +215,19 @@ def measure(target: Target, stream: bool, concurrency: int, seconds: float) -> R
     if stream:
         body |= {"stream": True, "stream_options": {"include_usage": True}}
     raw = json.dumps(body).encode()
-    cpu0 = cpu_s(target.pid)
+    cpu0, redis0 = cpu_s(target.pid), redis_counts(target.redis_url)
     run = asyncio.run(
         load(
             "127.0.0.1", target.port, "/v1/chat/completions", raw, target.token, concurrency,
             seconds,
         )
     )  # fmt: skip
-    sent = len(run.samples) + run.warmup_requests
-    run.cpu_ms = (cpu_s(target.pid) - cpu0) * 1000 / max(1, sent)
+    sent = max(1, len(run.samples) + run.warmup_requests)
+    run.cpu_ms = (cpu_s(target.pid) - cpu0) * 1000 / sent
+    if target.redis_url is not None:
+        reads, commands = redis_counts(target.redis_url)
+        run.redis_reads = (reads - redis0[0] - 1) / sent  # less the counting read itself
+        run.redis_commands = (commands - redis0[1] - 1) / sent
     return run
 
 
@@ -224,6 +246,8 @@ def measure_turns(target: Target, concurrency: int, seconds: float) -> tuple[Run
 def cell(base: Run, run: Run, stream: bool) -> str:
     text = f"{run.rps:>6.0f} {run.rps / base.rps:>5.2f}x {run.pct(50) - base.pct(50):>+7.2f}"
     text += f" {run.cpu_ms:>5.2f}"
+    if run.redis_reads == run.redis_reads:  # measured (not NaN)
+        text += f" {run.redis_reads:>4.2f}rt"
     if stream:
         text += f" {run.pct(50, ttft=True) - base.pct(50, ttft=True):>+7.2f}"
         text += f" {run.pct(99, ttft=True) - base.pct(99, ttft=True):>+7.2f}"
@@ -309,7 +333,9 @@ def main() -> None:
         print(f"{'cold s':<8}" + "".join(f"| {t.cold_s:<36.2f}" for t in targets))
         print(f"{'RSS MiB':<8}" + "".join(f"| {t.rss_rest_mib:<36.0f}" for t in targets))
         for stream, stream_set in ((False, levels), (True, stream_levels)):
-            what = "rps ratio +p50ms cpu-ms/req" + (" +ttft50 +ttft99" if stream else "")
+            what = "rps ratio +p50ms cpu-ms/req [redis-rt/req]" + (
+                " +ttft50 +ttft99" if stream else ""
+            )
             print(
                 f"\n{'stream' if stream else 'non-stream'}: direct rps p50ms"
                 f" [ttft50] | per target: {what}"

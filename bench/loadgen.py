@@ -37,6 +37,11 @@ class Run:
     """Requests sent before the measured ones (for CPU per request read around a run)."""
     cpu_ms: float = float("nan")
     """The target's CPU per request, when the caller measured it."""
+    redis_reads: float = float("nan")
+    """Read events the target's Redis server processed per request (its round trips), and
+    the commands per request (those Lua scripts call included), when the caller measured
+    them."""
+    redis_commands: float = float("nan")
 
     @property
     def ok(self) -> list[Sample]:

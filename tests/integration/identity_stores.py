@@ -10,6 +10,7 @@ from typing import Any
 
 from adapters.memory.rate_limiter import MemoryRateLimiter
 from adapters.memory.token_store import MemoryTokenStore
+from adapters.redis.autopipeline import AutoPipeline
 from adapters.redis.client import create_redis
 from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.redis.token_store import RedisTokenStore
@@ -17,6 +18,8 @@ from tests.support.backends import REDIS_URL, require_servers
 
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
 KINDS = ["memory", "redis"]
+PIPELINED_KINDS = [*KINDS, "redis-autopipeline"]
+"""The stores whose per-request calls can go through an ``AutoPipeline``, as served."""
 
 
 @asynccontextmanager
@@ -39,8 +42,8 @@ async def token_store(kind: str) -> AsyncIterator[Any]:
         yield MemoryTokenStore()
         return
     require_servers()
-    async with redis_prefix() as (client, prefix):
-        yield RedisTokenStore(client, prefix)
+    async with redis_prefix() as (client, prefix), pipelined(client, kind) as calls:
+        yield RedisTokenStore(client, prefix, calls)
 
 
 @asynccontextmanager
@@ -49,5 +52,18 @@ async def rate_limiter(kind: str) -> AsyncIterator[Any]:
         yield MemoryRateLimiter()
         return
     require_servers()
-    async with redis_prefix() as (client, prefix):
-        yield RedisRateLimiter(client, prefix)
+    async with redis_prefix() as (client, prefix), pipelined(client, kind) as calls:
+        yield RedisRateLimiter(client, prefix, calls)
+
+
+@asynccontextmanager
+async def pipelined(client: Any, kind: str) -> AsyncIterator[AutoPipeline | None]:
+    """An ``AutoPipeline`` on ``client`` for the ``redis-autopipeline`` kind, else None."""
+    if kind != "redis-autopipeline":
+        yield None
+        return
+    pipeline = AutoPipeline(client)
+    try:
+        yield pipeline
+    finally:
+        await pipeline.aclose()

@@ -11,11 +11,16 @@ import pytest
 from adapters.redis.rate_limiter import RedisRateLimiter
 from application.ports.rate_limiter import RateLimit, RateLimiter, RateLimiterUnavailable
 from domain.errors import TooManyRequests
-from tests.integration.identity_stores import KINDS, UNREACHABLE_REDIS, rate_limiter, redis_prefix
+from tests.integration.identity_stores import (
+    PIPELINED_KINDS,
+    UNREACHABLE_REDIS,
+    rate_limiter,
+    redis_prefix,
+)
 from tests.support.backends import require_servers
 
 
-@pytest.fixture(params=KINDS)
+@pytest.fixture(params=PIPELINED_KINDS)
 async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[RateLimiter]:
     async with rate_limiter(request.param) as made:
         yield made

@@ -14,11 +14,16 @@ from redis.exceptions import TimeoutError as RedisTimeout
 from adapters.memory.token_store import MemoryTokenStore
 from adapters.redis.token_store import RedisTokenStore
 from application.ports.token_store import IdentityCheck, TokenStore, TokenStoreUnavailable
-from tests.integration.identity_stores import KINDS, UNREACHABLE_REDIS, redis_prefix, token_store
+from tests.integration.identity_stores import (
+    PIPELINED_KINDS,
+    UNREACHABLE_REDIS,
+    redis_prefix,
+    token_store,
+)
 from tests.support.backends import require_servers
 
 
-@pytest.fixture(params=KINDS)
+@pytest.fixture(params=PIPELINED_KINDS)
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[TokenStore]:
     async with token_store(request.param) as made:
         yield made

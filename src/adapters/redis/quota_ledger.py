@@ -15,6 +15,7 @@ import uuid
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from adapters.redis.autopipeline import AutoPipeline
 from application.ports.quota_ledger import (
     Denial,
     Hold,
@@ -115,7 +116,12 @@ _DENIALS: dict[int, Denial] = {2: "tokens", 3: "messages", 4: "streams"}
 
 
 class RedisQuotaLedger(QuotaLedger):
-    def __init__(self, redis: Redis, key_prefix: str) -> None:
+    def __init__(
+        self, redis: Redis, key_prefix: str, calls: AutoPipeline | Redis | None = None
+    ) -> None:
+        """``calls``: where reserve and settle go (an ``AutoPipeline``, so those of
+        concurrent requests share round trips); the client by default."""
+        self._calls = calls if calls is not None else redis
         self._prefix = f"{key_prefix}quota:"
         self._reserve = redis.register_script(_RESERVE)
         self._settle = redis.register_script(_SETTLE)
@@ -142,7 +148,11 @@ class RedisQuotaLedger(QuotaLedger):
             max(1, int(ttl_s * 1000)),
         ]
         try:
-            reply = await self._reserve(keys=self._keys(account, period), args=args)
+            reply = await self._reserve(
+                keys=self._keys(account, period),
+                args=args,
+                client=self._calls,  # type: ignore[arg-type]
+            )
         except (RedisError, OSError) as exc:
             raise QuotaLedgerUnavailable("quota accounting is unavailable; try again") from exc
         status, grant, *numbers = (int(x) for x in reply)
@@ -157,7 +167,11 @@ class RedisQuotaLedger(QuotaLedger):
     async def settle(self, hold: Hold, *, tokens: int, messages: int) -> None:
         args: list[str | int] = [hold.id, max(0, tokens), max(0, messages), COUNTERS_TTL_S]
         try:
-            await self._settle(keys=self._keys(hold.account, hold.period), args=args)
+            await self._settle(
+                keys=self._keys(hold.account, hold.period),
+                args=args,
+                client=self._calls,  # type: ignore[arg-type]
+            )
         except (RedisError, OSError) as exc:
             raise QuotaLedgerUnavailable("quota accounting is unavailable") from exc
 

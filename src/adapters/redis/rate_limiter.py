@@ -17,6 +17,7 @@ import math
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from adapters.redis.autopipeline import AutoPipeline
 from application.ports.rate_limiter import (
     RateDecision,
     RateLimit,
@@ -60,8 +61,13 @@ return {1, previous_count, previous_ttl, current_count, current_ttl}
 class RedisRateLimiter(RateLimiter):
     """Sliding-window counter: two counters per key, O(1) per hit, atomic in Redis."""
 
-    def __init__(self, redis: Redis, key_prefix: str) -> None:
+    def __init__(
+        self, redis: Redis, key_prefix: str, calls: AutoPipeline | Redis | None = None
+    ) -> None:
+        """``calls``: where hits go (an ``AutoPipeline``, so the hits of concurrent
+        requests share round trips); the client by default."""
         self._redis = redis
+        self._calls = calls if calls is not None else redis
         self._prefix = f"{key_prefix}ratelimit:"
         self._hit = redis.register_script(_HIT)
 
@@ -69,7 +75,9 @@ class RedisRateLimiter(RateLimiter):
         current_key = f"{self._prefix}{{LIMITER/{key}/{limit.amount}/{limit.period_s}/second}}"
         try:
             answer = await self._hit(
-                keys=[f"{current_key}/-1", current_key], args=[limit.amount, limit.period_s]
+                keys=[f"{current_key}/-1", current_key],
+                args=[limit.amount, limit.period_s],
+                client=self._calls,  # type: ignore[arg-type]  # evalsha, script_load
             )
         except (RedisError, OSError) as exc:
             raise RateLimiterUnavailable("rate limiting is unavailable; try again") from exc

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeout
 
+from adapters.redis.autopipeline import AutoPipeline
 from application.ports.token_store import IdentityCheck, TokenStore, TokenStoreUnavailable
 
 # An epoch key that expired or was evicted reads as 0, which differs from any value a
@@ -22,8 +23,13 @@ _ALIVE = b"0"
 
 
 class RedisTokenStore(TokenStore):
-    def __init__(self, redis: Redis, key_prefix: str) -> None:
+    def __init__(
+        self, redis: Redis, key_prefix: str, reads: AutoPipeline | Redis | None = None
+    ) -> None:
+        """``reads``: where the per-request revocation read goes (an ``AutoPipeline``, so
+        the reads of concurrent requests share round trips); the client by default."""
         self._redis = redis
+        self._reads = reads if reads is not None else redis
         self._prefix = f"{key_prefix}revoked:"
         self._epoch_prefix = f"{key_prefix}identity-epoch:"
 
@@ -60,9 +66,9 @@ class RedisTokenStore(TokenStore):
         arrived but was not read yet, and failing closed then refuses a valid credential.
         An unreachable server still fails: refused at once, or after a second timeout."""
         try:
-            return await self._redis.mget(keys)
+            return await self._reads.mget(keys)
         except RedisTimeout:
-            return await self._redis.mget(keys)
+            return await self._reads.mget(keys)
 
     async def is_revoked(self, *, token_id: str, session_id: UUID | None) -> bool:
         keys = [f"{self._prefix}jti:{token_id}"]

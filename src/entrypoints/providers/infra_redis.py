@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.health import DatabaseProbe
+from adapters.redis.autopipeline import AutoPipeline
 from adapters.redis.client import RedisProbe, create_redis
 from application.health.readiness import HealthProbe
 from application.llm.health import LLMHealthProbe
@@ -31,6 +32,13 @@ class RedisProvider(Provider):
         )
         yield client
         await client.aclose()
+
+    @provide(scope=Scope.APP)
+    async def autopipeline(self, redis: Redis) -> AsyncIterator[AutoPipeline]:
+        """The per-request checks' one connection (token, rate limit, quota)."""
+        pipeline = AutoPipeline(redis)
+        yield pipeline
+        await pipeline.aclose()
 
 
 class RedisHealthProvider(Provider):

@@ -7,6 +7,7 @@ from dishka import Provider, Scope, provide
 from redis.asyncio import Redis
 
 from adapters.memory.rate_limiter import MemoryRateLimiter
+from adapters.redis.autopipeline import AutoPipeline
 from adapters.redis.quota_ledger import RedisQuotaLedger
 from adapters.redis.response_cache import RedisCache
 from application.ports.metrics import Metrics
@@ -23,8 +24,8 @@ class RedisUsageStores(Provider):
     scope = Scope.APP
 
     @provide
-    def ledger(self, redis: Redis, settings: Settings) -> QuotaLedger:
-        return RedisQuotaLedger(redis, settings.redis.key_prefix)
+    def ledger(self, redis: Redis, pipeline: AutoPipeline, settings: Settings) -> QuotaLedger:
+        return RedisQuotaLedger(redis, settings.redis.key_prefix, pipeline)
 
     @provide
     def cache(self, redis: Redis, settings: Settings) -> Cache:

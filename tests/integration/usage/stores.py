@@ -13,10 +13,11 @@ from adapters.memory.response_cache import MemoryCache
 from adapters.redis.client import create_redis
 from adapters.redis.quota_ledger import RedisQuotaLedger
 from adapters.redis.response_cache import RedisCache
-from tests.integration.identity_stores import redis_prefix
+from tests.integration.identity_stores import PIPELINED_KINDS, pipelined, redis_prefix
 from tests.support.backends import REDIS_URL, require_servers
 
 KINDS = ["memory", "redis"]
+LEDGER_KINDS = PIPELINED_KINDS
 
 
 @asynccontextmanager
@@ -29,7 +30,11 @@ async def quota_ledgers(kind: str) -> AsyncIterator[tuple[Any, Any]]:
     async with redis_prefix() as (client, prefix):
         other = create_redis(REDIS_URL, 1.0)
         try:
-            yield RedisQuotaLedger(client, prefix), RedisQuotaLedger(other, prefix)
+            async with pipelined(client, kind) as calls, pipelined(other, kind) as other_calls:
+                yield (
+                    RedisQuotaLedger(client, prefix, calls),
+                    RedisQuotaLedger(other, prefix, other_calls),
+                )
         finally:
             await other.aclose()
 

@@ -18,14 +18,14 @@ from application.ports.quota_ledger import (
     QuotaState,
 )
 from tests.integration.identity_stores import UNREACHABLE_REDIS
-from tests.integration.usage.stores import KINDS, quota_ledgers
+from tests.integration.usage.stores import LEDGER_KINDS, quota_ledgers
 
 PERIOD = "2026-11"
 TTL = 60.0
 ONE_MESSAGE = QuotaAsk(tokens=10, min_tokens=10)
 
 
-@pytest.fixture(params=KINDS)
+@pytest.fixture(params=LEDGER_KINDS)
 async def ledgers(request: pytest.FixtureRequest) -> AsyncIterator[tuple[QuotaLedger, QuotaLedger]]:
     async with quota_ledgers(request.param) as pair:
         yield pair
