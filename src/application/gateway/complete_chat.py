@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -85,7 +84,7 @@ class CompleteChat:
       prompt plus the reply's budget must fit the model's context window: chat's rule and
       error (CONTEXT_WINDOW_EXCEEDED), nothing dropped;
     - every call counts against the caller's chat-send limit, with every other transport;
-      a send the limit refuses holds no quota (a reservation made beside it is released);
+      the limit is asked before the quota, so a send it refuses never holds quota;
     - one choice only (``n`` > 1 is refused); ``max_tokens`` is bounded by the model's and
       the server's caps, and by the caller's remaining quota; extra parameters reach
       upstream only if the model allows them;
@@ -167,23 +166,12 @@ class CompleteChat:
     async def _limited_and_reserved(
         self, command: CompleteChatCommand, request: SpendRequest
     ) -> tuple[RateDecision | None, Charge]:
-        """Count the send and reserve the quota. Each is a round trip to a shared store,
-        so they are asked at once (one wait, not two); a refused send gives its
-        reservation back at once, and the send's refusal is the one reported."""
-        if not command.send_limited:
-            return None, await Charge.reserve(self._spending, request)
-        limited, reserved = await asyncio.gather(
-            self._chat_limit.check(request.user_id),
-            Charge.reserve(self._spending, request),
-            return_exceptions=True,
-        )
-        if isinstance(limited, BaseException):
-            if isinstance(reserved, Charge):
-                await reserved.release()
-            raise limited
-        if isinstance(reserved, BaseException):
-            raise reserved
-        return limited, reserved
+        """Count the send, then reserve the quota, as chat does. Not both at once: a send
+        the limit refuses would hold a reservation while it waits, and a send of the same
+        user that the limit admits could be refused for quota it never lacked.
+        (Concurrent requests share their round trips to Redis anyway.)"""
+        rate = await self._chat_limit.check(request.user_id) if command.send_limited else None
+        return rate, await Charge.reserve(self._spending, request)
 
     def _cache_key(
         self,
