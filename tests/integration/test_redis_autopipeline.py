@@ -237,3 +237,47 @@ async def test_a_closed_pipeline_refuses_new_commands_and_fails_those_waiting(
         await waiting
     with pytest.raises(RedisConnectionError):
         await pipeline.mget(["k"])
+
+
+async def test_callers_cancelled_while_it_connects_are_skipped_and_the_rest_stay_aligned() -> None:
+    server = _ScriptedServer()
+    client = Redis(port=await server.start(), socket_timeout=0.3, protocol=2)
+    connecting, go_on = asyncio.Event(), asyncio.Event()
+    make_connection = client.connection_pool.make_connection
+
+    def slow_connection() -> Any:
+        connection = make_connection()
+        connect = connection.connect
+
+        async def held_connect() -> None:
+            connecting.set()
+            await go_on.wait()
+            await connect()
+
+        connection.connect = held_connect  # type: ignore[method-assign]
+        return connection
+
+    client.connection_pool.make_connection = slow_connection  # type: ignore[method-assign]
+    pipeline = AutoPipeline(client)
+    try:
+        first = asyncio.ensure_future(pipeline.mget(["a"]))
+        unencodable = asyncio.ensure_future(pipeline.execute("GET", None))
+        gone = asyncio.ensure_future(pipeline.mget(["gone"]))
+        last = asyncio.ensure_future(pipeline.mget(["c"]))
+        await asyncio.wait_for(connecting.wait(), 5)
+        unencodable.cancel()  # cancelled while the connection is being made
+        gone.cancel()
+        go_on.set()
+        await server.wait_for(2)
+        server.reply(b"*1\r\n$1\r\na\r\n*1\r\n$1\r\nc\r\n")
+        assert await asyncio.wait_for(first, 5) == [b"a"]
+        assert await asyncio.wait_for(last, 5) == [b"c"]
+        assert b"gone" not in server.received
+        later = asyncio.ensure_future(pipeline.mget(["d"]))
+        await server.wait_for(3)
+        server.reply(b"*1\r\n$1\r\nd\r\n")
+        assert await asyncio.wait_for(later, 5) == [b"d"]
+    finally:
+        await pipeline.aclose()
+        await client.aclose()
+        await server.close()

@@ -94,27 +94,28 @@ class AutoPipeline:
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
-        for _, waiter in self._pending:
-            if not waiter.done():
-                waiter.set_exception(closed)
+        _fail([w for _, w in self._pending], closed)
         self._pending.clear()
         if self._link is not None:
             await self._drop(self._link, closed)
 
     async def _write_forever(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            batch = [(args, w) for args, w in self._pending if not w.done()]
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                batch = [(args, w) for args, w in self._pending if not w.done()]
+                self._pending.clear()
+                try:
+                    await self._write(batch)
+                except asyncio.CancelledError:
+                    _fail([w for _, w in batch], _closed())
+                    raise
+                except Exception as exc:  # a bug: fail this batch, keep serving the rest
+                    _fail([w for _, w in batch], exc)
+        finally:  # closed (cancelled): nobody queued meanwhile is left waiting forever
+            _fail([w for _, w in self._pending], _closed())
             self._pending.clear()
-            try:
-                await self._write(batch)
-            except BaseException as exc:  # closed, or a bug: nobody is left waiting forever
-                failure = exc if isinstance(exc, Exception) else _closed()
-                for _, waiter in batch:
-                    if not waiter.done():
-                        waiter.set_exception(failure)
-                raise
 
     async def _write(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
         if not batch:
@@ -122,23 +123,25 @@ class AutoPipeline:
         try:
             link = await self._connected()
         except (RedisError, OSError) as exc:
-            for _, waiter in batch:
-                if not waiter.done():
-                    waiter.set_exception(exc)
+            _fail([w for _, w in batch], exc)
             return
         connection = link.connection
         packed: list[bytes] = []
+        sent: list[asyncio.Future[Any]] = []
         for args, waiter in batch:
+            if waiter.done():  # cancelled while the connection was being made
+                continue
             try:  # an argument that cannot be encoded fails its own caller only
-                command = connection.pack_command(*args)
+                packed.extend(connection.pack_command(*args))
             except (RedisError, TypeError, ValueError) as exc:
                 waiter.set_exception(exc)
                 continue
-            packed.extend(command)
-            # Owed before the write: a reply can arrive before the write returns.
-            link.owed.append(waiter)
-        if not packed:
+            sent.append(waiter)
+        if not sent:
             return
+        # Owed before the write (a reply can arrive before the write returns), and only
+        # what is about to be written, so an owed reply always has its command sent.
+        link.owed.extend(sent)
         link.has_owed.set()
         try:
             await connection.send_packed_command(packed, check_health=False)
@@ -208,6 +211,12 @@ class AutoPipeline:
                 await reader
         with contextlib.suppress(RedisError, OSError):
             await link.connection.disconnect(nowait=True)
+
+
+def _fail(waiters: list[asyncio.Future[Any]], exc: BaseException) -> None:
+    for waiter in waiters:
+        if not waiter.done():
+            waiter.set_exception(exc)
 
 
 def _closed() -> RedisConnectionError:
