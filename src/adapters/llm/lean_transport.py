@@ -195,7 +195,14 @@ class LeanTransport(httpx2.AsyncBaseTransport):
                     break
                 waiter = asyncio.get_running_loop().create_future()
                 self._waiters.setdefault(origin, deque()).append(waiter)
-                await waiter
+                try:
+                    await waiter
+                except BaseException:
+                    if waiter.done() and not waiter.cancelled():
+                        # Woken, then cancelled (a pool timeout, a stop) before it ran:
+                        # the wake-up was for a free slot, so the next waiter gets it.
+                        self._wake(origin)
+                    raise
         self._open[origin] = self._open.get(origin, 0) + 1  # held while connecting
         try:
             reader, writer = await self._connect(origin, timeouts.get("connect"), request)

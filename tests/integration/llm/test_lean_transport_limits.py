@@ -126,3 +126,47 @@ async def test_https_with_a_verified_certificate(tmp_path: Path) -> None:
         async with httpx2.AsyncClient(transport=LeanTransport()) as untrusting:
             with pytest.raises(httpx2.ConnectError):
                 await untrusting.get(url)  # a certificate nobody vouches for is refused
+
+
+async def test_a_waiter_cancelled_just_after_it_was_woken_hands_the_slot_on() -> None:
+    answer = asyncio.Event()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                await read_request(reader)
+                await answer.wait()
+                writer.write(OK)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    transport = LeanTransport(max_connections_per_origin=1)
+    timeout = httpx2.Timeout(5.0, pool=3.0)
+    async with (
+        server(handle) as port,
+        httpx2.AsyncClient(transport=transport, timeout=timeout) as client,
+    ):
+        url = f"http://127.0.0.1:{port}/v1/chat/completions"
+        busy = asyncio.create_task(client.post(url, json={}))
+        await asyncio.sleep(0.1)
+        first = asyncio.create_task(client.post(url, json={}))
+        await asyncio.sleep(0.05)
+        second = asyncio.create_task(client.post(url, json={}))
+        await asyncio.sleep(0.05)
+        wake = transport._wake
+
+        def wake_then_cancel_the_woken(origin: tuple[str, str, int]) -> None:
+            wake(origin)
+            first.cancel()  # it was woken, but is cancelled before it runs
+
+        transport._wake = wake_then_cancel_the_woken  # type: ignore[method-assign]
+        answer.set()
+        assert (await busy).status_code == 200
+        transport._wake = wake  # type: ignore[method-assign]
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        # Without the hand-on, the second waits for its pool timeout (3 s) and fails.
+        assert (await asyncio.wait_for(second, 2.0)).status_code == 200
