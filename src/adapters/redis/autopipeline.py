@@ -43,10 +43,8 @@ class _Link:
 
     def fail(self, exc: BaseException) -> None:
         self.broken = True
-        while self.owed:
-            waiter = self.owed.popleft()
-            if not waiter.done():
-                waiter.set_exception(exc)
+        _fail(list(self.owed), exc)
+        self.owed.clear()
 
 
 class AutoPipeline:
