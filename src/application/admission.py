@@ -23,7 +23,7 @@ from domain.errors import Unavailable
 
 class ServerBusy(Unavailable):
     code = "SERVER_BUSY"
-    title = "Too many turns at once"
+    title = "Server busy"
 
 
 class TurnAdmission:
@@ -57,7 +57,7 @@ class TurnAdmission:
             self._free -= 1
             return
         if len(self._waiters) >= self._max_waiting:
-            raise ServerBusy("too many turns are starting at once; try again shortly")
+            raise ServerBusy("too many requests are starting at once; try again shortly")
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append(turn)
         try:

@@ -33,14 +33,14 @@ from litestar.types import (
 )
 
 from application.admission import ServerBusy, TurnAdmission
-from entrypoints.http.openai_errors import error_body
+from entrypoints.http.middleware import scope_state
+from entrypoints.http.openai_errors import error_body, openai_code
 from entrypoints.http.problems import PROBLEM_JSON, problem_body
 from entrypoints.http.rate_limit_guard import EXEMPT_PREFIXES
 
 RELEASE_STATE = "admission_release"
 """Key in ``scope["state"]`` of the request's slot (see ``release_admission``)."""
 RETRY_AFTER_S = 1
-_CODE = "SERVER_BUSY"
 
 log = structlog.get_logger("parley.http.admission")
 
@@ -59,8 +59,8 @@ class AdmissionMiddleware:
         slot = _Slot(self.gate.slot())
         try:
             await slot.enter()
-        except ServerBusy:
-            await _refuse(scope, send, self.gate.waiting)
+        except ServerBusy as busy:
+            await _refuse(scope, send, busy, self.gate.waiting)
             return
         scope.setdefault("state", {})[RELEASE_STATE] = slot
 
@@ -78,7 +78,7 @@ class AdmissionMiddleware:
 async def release_admission(scope: Any) -> None:
     """Give the request's slot back (it is authenticated and limited); idempotent, and a
     no-op for requests that never held one."""
-    slot = scope.get("state", {}).get(RELEASE_STATE)
+    slot = scope_state(scope).get(RELEASE_STATE)
     if slot is not None:
         await slot.release()
 
@@ -102,14 +102,13 @@ class _Slot:
             await self._slot.__aexit__(None, None, None)
 
 
-async def _refuse(scope: Scope, send: Send, waiting: int) -> None:
-    detail = "too many requests are starting at once; try again shortly"
-    log.warning("request_shed", code=_CODE, path=scope["path"], waiting=waiting)
+async def _refuse(scope: Scope, send: Send, busy: ServerBusy, waiting: int) -> None:
+    log.warning("request_shed", code=busy.code, path=scope["path"], waiting=waiting)
     if scope["path"].startswith("/v1/"):
-        body, media_type = error_body(503, detail, _CODE.lower()), b"application/json"
+        body, media_type = error_body(503, busy.detail, openai_code(busy)), b"application/json"
     else:
-        request_id = scope.get("state", {}).get("request_id")
-        problem = problem_body(503, _CODE, detail, title="Server busy", request_id=request_id)
+        request_id = scope_state(scope).get("request_id")
+        problem = problem_body(503, busy.code, busy.detail, title=busy.title, request_id=request_id)
         body, media_type = msgspec.json.encode(problem), PROBLEM_JSON.encode()
     headers: list[tuple[bytes, bytes]] = [
         (b"content-type", media_type),

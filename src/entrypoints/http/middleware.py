@@ -61,7 +61,6 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, proxies: TrustedProxies, hsts: bool = False) -> None:
         self.app = app
         self.proxies = proxies
-        self.hsts = hsts
         # Built once: what every response gets, pages (docs, schema, root) and the API.
         hsts_header = [(b"strict-transport-security", b"max-age=31536000")] if hsts else []
         self._page_headers = [*_SECURITY_HEADERS, *hsts_header]
