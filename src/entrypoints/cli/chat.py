@@ -25,10 +25,9 @@ from application.chat.get_conversation import GetConversation
 from application.chat.list_conversations import ListConversations, ListConversationsQuery
 from application.chat.resume_generation import ResumeGeneration, ResumeGenerationQuery
 from application.chat.send_message import SendMessage, SendMessageCommand
-from application.identity.find_user_by_email import FindUserByEmail
 from domain.errors import DomainError
 from entrypoints.cli.chat_terminal import LineReader, Terminal
-from entrypoints.cli.runtime import run_with_container
+from entrypoints.cli.runtime import run_with_container, user_by_email
 from entrypoints.settings import Settings
 
 HELP = "commands: /new (start a new conversation), /quit (or end of input), /help"
@@ -138,10 +137,6 @@ def _ctrl_c_cancels(cancel: Callable[[], Coroutine[Any, Any, None]]) -> Iterator
         loop.remove_signal_handler(signal.SIGINT)
 
 
-async def _owner_id(container: AsyncContainer, email: str) -> UUID:
-    return (await (await container.get(FindUserByEmail))(email)).id
-
-
 def chat(
     user: str = typer.Option(..., "--user", help="Email of the account to chat as."),
     conversation: str | None = typer.Option(
@@ -155,7 +150,7 @@ def chat(
 
     async def work(container: AsyncContainer, settings: Settings) -> None:
         term = Terminal()
-        session = TerminalChat(container, await _owner_id(container, user), model, term)
+        session = TerminalChat(container, (await user_by_email(container, user)).id, model, term)
         if list_only:
             await session.show_conversations()
             return

@@ -13,7 +13,6 @@ from dishka import AsyncContainer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from application.identity.find_user_by_email import FindUserByEmail
 from application.identity.principal import Principal
 from application.jobs.cancel_job import CancelJob
 from application.jobs.read_jobs import GetJob, ListJobs, ListJobsQuery
@@ -21,7 +20,7 @@ from application.jobs.submit_job import SubmitJob, SubmitJobCommand
 from application.jobs.views import JobView, job_view
 from domain.errors import InvalidInput
 from domain.jobs import Job, JobStatus
-from entrypoints.cli.runtime import run_with_container, settings_or_exit
+from entrypoints.cli.runtime import run_with_container, settings_or_exit, user_by_email
 from entrypoints.jobs_runtime import EmbeddedJobs
 from entrypoints.settings import Settings
 
@@ -30,7 +29,7 @@ UserOption = typer.Option(..., "--user", help="Email of the job's owner.")
 
 
 async def _principal(container: AsyncContainer, email: str) -> Principal:
-    user = await (await container.get(FindUserByEmail))(email)
+    user = await user_by_email(container, email)
     return Principal(user.id, user.role, user.plan, "jwt")
 
 

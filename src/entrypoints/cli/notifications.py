@@ -7,7 +7,6 @@ import json
 import typer
 from dishka import AsyncContainer
 
-from application.identity.find_user_by_email import FindUserByEmail
 from application.notifications.list_notifications import (
     ListNotifications,
     ListNotificationsQuery,
@@ -16,7 +15,7 @@ from application.notifications.list_notifications import (
 from application.notifications.mark_read import MarkNotificationsRead, MarkReadCommand
 from application.notifications.notify_user import NotifyUser, NotifyUserCommand
 from domain.notifications import Notification
-from entrypoints.cli.runtime import run_with_container
+from entrypoints.cli.runtime import run_with_container, user_by_email
 from entrypoints.settings import Settings
 
 
@@ -31,7 +30,7 @@ def notifications(
     """List a user's notifications, newest first, as GET /api/v1/notifications does."""
 
     async def work(container: AsyncContainer, settings: Settings) -> tuple[NotificationPage, int]:
-        owner = await (await container.get(FindUserByEmail))(user)
+        owner = await user_by_email(container, user)
         async with container() as request:
             listing = await request.get(ListNotifications)
             page = await listing(ListNotificationsQuery(owner.id, unread, limit))
@@ -69,7 +68,7 @@ def notify(
         raise typer.Exit(3)
 
     async def work(container: AsyncContainer, settings: Settings) -> Notification:
-        owner = await (await container.get(FindUserByEmail))(user)
+        owner = await user_by_email(container, user)
         notify_user = await container.get(NotifyUser)
         return await notify_user(NotifyUserCommand(owner.id, kind, title, body, extra))
 

@@ -12,7 +12,6 @@ from dishka import AsyncContainer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from application.identity.find_user_by_email import FindUserByEmail
 from application.portability.export_conversations import (
     ExportCommand,
     ExportConversations,
@@ -24,7 +23,7 @@ from application.ports.ids import IdGenerator
 from application.ports.portability import ExportStore
 from application.search.imported_indexing import ImportedMessagesIndexing
 from domain.imports import ImportFormat, ImportReport
-from entrypoints.cli.runtime import run_with_container
+from entrypoints.cli.runtime import run_with_container, user_by_email
 from entrypoints.settings import Settings
 
 STATUS_COLOUR = {"imported": "green", "skipped": "yellow", "failed": "red"}
@@ -40,10 +39,6 @@ def _bar(label: str) -> Progress:
     )
 
 
-async def _owner_id(container: AsyncContainer, email: str) -> UUID:
-    return (await (await container.get(FindUserByEmail))(email)).id
-
-
 def import_(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="A .json or .zip export."),
     user: str = typer.Option(..., "--user", help="Email of the account to import into."),
@@ -53,7 +48,7 @@ def import_(
     """Import conversations from ChatGPT, Claude, Open WebUI or a Parley export."""
 
     async def work(container: AsyncContainer, settings: Settings) -> ImportReport:
-        owner_id = await _owner_id(container, user)
+        owner_id = (await user_by_email(container, user)).id
         use_case = await container.get(ImportConversations)
         with _bar("importing") as progress:
             task = progress.add_task("import", total=1.0)
@@ -91,7 +86,7 @@ def export(
     """Export an account's conversations: `parley` (lossless JSON) or `markdown` (zip)."""
 
     async def work(container: AsyncContainer, settings: Settings) -> tuple[ExportResult, Path]:
-        owner_id = await _owner_id(container, user)
+        owner_id = (await user_by_email(container, user)).id
         use_case = await container.get(ExportConversations)
         export_id = (await container.get(IdGenerator)).new_id()
         with _bar("exporting") as progress:

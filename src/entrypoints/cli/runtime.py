@@ -18,6 +18,7 @@ from domain.errors import (
     Unauthenticated,
     Unavailable,
 )
+from domain.users import User
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Settings, SettingsError, load_settings
 
@@ -31,6 +32,13 @@ EXIT_BY_KIND: list[tuple[type[DomainError], int]] = [
     (Forbidden, 6),
     (Unavailable, 7),
 ]
+
+
+async def user_by_email(container: AsyncContainer, email: str) -> User:
+    """The account an operator names by email (USER_NOT_FOUND if none)."""
+    from application.identity.find_user_by_email import FindUserByEmail
+
+    return await (await container.get(FindUserByEmail))(email)
 
 
 def exit_code_for(error: DomainError) -> int:

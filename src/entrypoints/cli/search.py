@@ -7,11 +7,10 @@ from dishka import AsyncContainer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from application.identity.find_user_by_email import FindUserByEmail
 from application.search.catch_up import CatchUpIndex
 from application.search.reindex import Reindex, ReindexCommand, ReindexReport
 from application.search.search_messages import SearchHit, SearchMessages, SearchMessagesQuery
-from entrypoints.cli.runtime import run_with_container
+from entrypoints.cli.runtime import run_with_container, user_by_email
 from entrypoints.settings import Settings
 
 
@@ -54,7 +53,7 @@ def search(
     """Search one user's messages, as GET /api/v1/search does for that user."""
 
     async def work(container: AsyncContainer, settings: Settings) -> list[SearchHit]:
-        owner = await (await container.get(FindUserByEmail))(user)
+        owner = await user_by_email(container, user)
         await (await container.get(CatchUpIndex))(load_file=True)
         async with container() as request:
             use_case = await request.get(SearchMessages)
